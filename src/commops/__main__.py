@@ -1,0 +1,3 @@
+from commops.cli import main
+
+main()

@@ -1,0 +1,247 @@
+"""The columnar snapshot of the activity stream.
+
+Layout under the workspace's snapshot folder::
+
+    activities/source=<id>/part-<first id>-<last id>.parquet
+    identities.parquet   identity -> member map, with bot and staff flags
+    sources.parquet
+    state.json           which part files are current, per source
+
+A refresh appends the activities added since the last one as a new part file per source. When a
+source lost activities (a rewritten git history), its parts are rewritten; many small parts are
+compacted. Files not named in ``state.json`` are never read, so a refresh that dies halfway
+leaves the previous snapshot readable. ``rebuild`` starts over from the store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from commops.store.db import Store
+from commops.store.models import Activity, Identity, Member, Source
+
+FORMAT = 2
+MAX_PARTS = 16
+CHUNK = 50_000
+# Left out of the snapshot: large, and never needed by a metric (the store keeps them).
+HEAVY_ATTRIBUTES = ("files", "message")
+
+ACTIVITY_SCHEMA = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("uid", pa.string()),
+        ("source_id", pa.int64()),
+        ("kind", pa.string()),
+        ("occurred_at", pa.timestamp("us")),
+        ("actor_identity_id", pa.int64()),
+        ("object_identity_id", pa.int64()),
+        ("channel", pa.string()),
+        ("target", pa.string()),
+        ("parent", pa.string()),
+        ("title", pa.string()),
+        ("contribution_type", pa.string()),
+        ("is_merge", pa.bool_()),
+        ("pr_number", pa.int64()),
+        ("committed_at", pa.timestamp("us")),
+        ("insertions", pa.int64()),
+        ("deletions", pa.int64()),
+        ("files_changed", pa.int64()),
+        ("attributes", pa.string()),
+    ]
+)
+IDENTITY_SCHEMA = pa.schema(
+    [
+        ("identity_id", pa.int64()),
+        ("member_id", pa.int64()),
+        ("platform", pa.string()),
+        ("kind", pa.string()),
+        ("value", pa.string()),
+        ("name", pa.string()),
+        ("identity_is_bot", pa.bool_()),
+        ("display_name", pa.string()),
+        ("is_bot", pa.bool_()),
+        ("is_staff", pa.bool_()),
+    ]
+)
+SOURCE_SCHEMA = pa.schema([("source_id", pa.int64()), ("source", pa.string()),
+                           ("source_kind", pa.string())])
+
+
+@dataclass
+class RefreshStats:
+    appended: int = 0
+    rewritten_sources: int = 0
+    files: int = 0
+
+
+def _parse_ts(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).removesuffix("Z"))
+
+
+def _activity_batches(store: Store, source_id: int, after_id: int) -> Iterator[pa.Table]:
+    cols = [Activity.id, Activity.uid, Activity.source_id, Activity.kind, Activity.occurred_at,
+            Activity.actor_identity_id, Activity.object_identity_id, Activity.channel,
+            Activity.target, Activity.parent, Activity.title, Activity.contribution_type,
+            Activity.attributes]
+    stmt = (select(*cols).where(Activity.source_id == source_id, Activity.id > after_id)
+            .order_by(Activity.id).execution_options(yield_per=CHUNK))
+    with store.session() as session:
+        for part in session.execute(stmt).partitions(CHUNK):
+            data: dict[str, list[Any]] = {name: [] for name in ACTIVITY_SCHEMA.names}
+            for row in part:
+                attrs: dict[str, Any] = row.attributes or {}
+                for i, name in enumerate(ACTIVITY_SCHEMA.names[:12]):
+                    data[name].append(row[i])
+                data["is_merge"].append(attrs.get("merge"))
+                data["pr_number"].append(attrs.get("pr_number"))
+                data["committed_at"].append(_parse_ts(attrs.get("committed_at")))
+                data["insertions"].append(attrs.get("insertions"))
+                data["deletions"].append(attrs.get("deletions"))
+                data["files_changed"].append(attrs.get("files_changed"))
+                light = {k: v for k, v in attrs.items() if k not in HEAVY_ATTRIBUTES}
+                data["attributes"].append(json.dumps(light, ensure_ascii=False))
+            yield pa.Table.from_pydict(data, schema=ACTIVITY_SCHEMA)
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+class Snapshot:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / "state.json"
+
+    def state(self) -> dict[str, Any]:
+        try:
+            state: dict[str, Any] = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {"format": FORMAT, "sources": {}}
+        if state.get("format") != FORMAT:
+            return {"format": FORMAT, "sources": {}}
+        return state
+
+    def activity_files(self) -> list[Path]:
+        return [self.root / f for s in self.state()["sources"].values() for f in s["files"]]
+
+    @property
+    def identities_path(self) -> Path:
+        return self.root / "identities.parquet"
+
+    @property
+    def sources_path(self) -> Path:
+        return self.root / "sources.parquet"
+
+    def exists(self) -> bool:
+        return self.state_path.exists() and self.identities_path.exists()
+
+    def rebuild(self, store: Store) -> RefreshStats:
+        if self.root.exists():
+            shutil.rmtree(self.root)
+        return self.refresh(store)
+
+    def refresh(self, store: Store) -> RefreshStats:
+        stats = RefreshStats()
+        state = self.state()
+        old_sources: dict[str, Any] = state["sources"]
+        new_sources: dict[str, Any] = {}
+        with store.session() as session:
+            db = {
+                int(sid): (int(n), int(mx or 0))
+                for sid, n, mx in session.execute(
+                    select(Activity.source_id, func.count(), func.max(Activity.id))
+                    .group_by(Activity.source_id)
+                )
+            }
+            sources = session.execute(select(Source.id, Source.name, Source.kind)).all()
+        for sid, (count, max_id) in db.items():
+            entry = old_sources.get(str(sid))
+            folder = f"activities/source={sid}"
+            if entry is not None and entry["count"] == count and entry["max_id"] == max_id:
+                new_sources[str(sid)] = entry
+                continue
+            appendable = entry is not None and entry["max_id"] <= max_id
+            if appendable:
+                assert entry is not None
+                with store.session() as session:
+                    newer = int(session.execute(
+                        select(func.count()).select_from(Activity).where(
+                            Activity.source_id == sid, Activity.id > entry["max_id"])
+                    ).scalar_one())
+                appendable = entry["count"] + newer == count
+            if appendable and entry is not None:
+                files = list(entry["files"])
+                after = int(entry["max_id"])
+            else:
+                files, after = [], 0
+                stats.rewritten_sources += 1 if entry is not None else 0
+            for table in _activity_batches(store, sid, after):
+                first, last = table["id"][0].as_py(), table["id"][-1].as_py()
+                name = f"{folder}/part-{first:012d}-{last:012d}.parquet"
+                _write_atomic(table, self.root / name)
+                files.append(name)
+                stats.appended += table.num_rows
+            if len(files) > MAX_PARTS:
+                merged = pa.concat_tables([pq.read_table(self.root / f) for f in files])
+                name = f"{folder}/part-{1:012d}-{max_id:012d}-c.parquet"
+                _write_atomic(merged, self.root / name)
+                files = [name]
+            new_sources[str(sid)] = {"count": count, "max_id": max_id, "files": files}
+        self._write_people(store)
+        _write_atomic(
+            pa.Table.from_pylist(
+                [{"source_id": i, "source": n, "source_kind": k} for i, n, k in sources],
+                schema=SOURCE_SCHEMA,
+            ),
+            self.sources_path,
+        )
+        state = {"format": FORMAT, "sources": new_sources}
+        tmp = self.state_path.with_name("state.json.tmp")
+        tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        os.replace(tmp, self.state_path)
+        self._sweep(new_sources)
+        stats.files = sum(len(s["files"]) for s in new_sources.values())
+        return stats
+
+    def _write_people(self, store: Store) -> None:
+        with store.session() as session:
+            rows = session.execute(
+                select(Identity.id, Identity.member_id, Identity.platform, Identity.kind,
+                       Identity.value, Identity.name, Identity.is_bot, Member.display_name,
+                       Member.is_bot, Member.is_staff)
+                .join(Member, Member.id == Identity.member_id)
+                .order_by(Identity.id)
+            ).all()
+        table = pa.Table.from_pylist(
+            [dict(zip(IDENTITY_SCHEMA.names, row, strict=True)) for row in rows],
+            schema=IDENTITY_SCHEMA,
+        )
+        _write_atomic(table, self.identities_path)
+
+    def _sweep(self, sources: dict[str, Any]) -> None:
+        keep = {self.root / f for s in sources.values() for f in s["files"]}
+        folder = self.root / "activities"
+        if not folder.exists():
+            return
+        for path in folder.rglob("*.parquet*"):
+            if path not in keep:
+                path.unlink()

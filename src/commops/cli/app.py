@@ -1,0 +1,399 @@
+"""Commands. Each one is thin: it parses, calls a domain function, and prints."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from commops import __version__
+from commops.cli.common import (
+    console,
+    err_console,
+    print_csv,
+    print_json,
+    progress,
+    state,
+    table,
+    workspace,
+)
+from commops.errors import UsageError
+
+app = typer.Typer(
+    name="commops",
+    help="commops: the open-source community operations platform.\n\n"
+    "Bring in activity from where your community works, know each person across platforms, "
+    "and measure community health with definitions anyone can audit.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+add_app = typer.Typer(help="Add a source to the workspace.", no_args_is_help=True)
+export_app = typer.Typer(help="Export the workspace's data (JSON Lines or CSV).",
+                         no_args_is_help=True)
+snapshot_app = typer.Typer(help="The analytics snapshot (Parquet files read by DuckDB).",
+                           no_args_is_help=True)
+app.add_typer(add_app, name="add")
+app.add_typer(export_app, name="export")
+app.add_typer(snapshot_app, name="snapshot")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"commops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    workspace_dir: Annotated[
+        Path | None,
+        typer.Option("--workspace", "-w", help="The workspace folder. Default: $COMMOPS_WORKSPACE, "
+                     "else the nearest folder upward with a commops.toml.",
+                     envvar=None, show_default=False),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Print the version and exit.")
+    ] = False,
+) -> None:
+    state.workspace_dir = workspace_dir
+
+
+# -- workspace ----------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the workspace.")] = Path("."),
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="SQLAlchemy URL of the database. Default: SQLite in "
+                     "the workspace (sqlite:///commops.db). PostgreSQL: "
+                     "postgresql+psycopg://user:password@host/dbname."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a workspace: DIR/commops.toml and its database (or upgrade an existing one)."""
+    from commops.store.db import redact
+    from commops.workspace import init_workspace
+
+    ws, created = init_workspace(directory, database_url)
+    try:
+        info = {"workspace": str(ws.root), "created": created,
+                "database": redact(ws.database_url)}
+        if as_json:
+            print_json(info)
+        else:
+            verb = "Created" if created else "Opened existing"
+            console.print(f"{verb} workspace [bold]{ws.root}[/] (database {info['database']})")
+            if created:
+                console.print("Next: [bold]commops add git PATH_OR_URL[/], then "
+                              "[bold]commops sync[/].")
+    finally:
+        ws.close()
+
+
+@app.command()
+def migrate(as_json: JsonOpt = False) -> None:
+    """Run the pending database migrations of the workspace (opening it does this too)."""
+    from commops.store.db import HEAD_REVISION, Store
+    from commops.workspace import open_workspace
+
+    ws = open_workspace(state.workspace_dir)
+    store = Store(ws.database_url)
+    try:
+        store.check_connection()
+        before = store.current_revision()
+        ran = store.ensure_schema()
+    finally:
+        store.dispose()
+    info = {"from": before, "to": HEAD_REVISION, "migrated": ran}
+    if as_json:
+        print_json(info)
+    elif ran:
+        console.print(f"Migrated the database from {before or 'empty'} to {HEAD_REVISION}.")
+    else:
+        console.print(f"The database is up to date ({HEAD_REVISION}).")
+
+
+# -- sources ------------------------------------------------------------------------------------
+
+
+@add_app.command("git")
+def add_git(
+    location: Annotated[str, typer.Argument(help="A path to a git repository, or a clone URL.",
+                                            metavar="PATH_OR_URL")],
+    name: Annotated[str | None, typer.Option(help="Source name. Default: the repository's "
+                                             "folder name.")] = None,
+    branch: Annotated[str | None, typer.Option(help="Branch to follow. Default: the "
+                                               "repository's HEAD.")] = None,
+    mailmap: Annotated[bool, typer.Option("--mailmap/--no-mailmap",
+                                          help="Honour the repository's .mailmap.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a git repository. A URL is cloned (bare) into the workspace cache on sync; a path is
+    read in place."""
+    from commops.sources import add_git_source
+
+    with workspace() as ws:
+        src = add_git_source(ws.store, location, name=name, branch=branch, mailmap=mailmap)
+    info = {"name": src.name, "kind": src.kind, "location": src.location, **src.options}
+    if as_json:
+        print_json(info)
+    else:
+        console.print(f"Added git source [bold]{src.name}[/] ({src.location}, branch "
+                      f"{src.options['branch']}). Run [bold]commops sync[/] to import it.")
+
+
+@app.command("sources")
+def sources_cmd(as_json: JsonOpt = False) -> None:
+    """List the workspace's sources."""
+    from dataclasses import asdict
+
+    from commops.sources import list_sources
+
+    with workspace() as ws:
+        rows = [asdict(s) for s in list_sources(ws.store)]
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        r["branch"] = r["options"].get("branch")
+    console.print(table("Sources", ["name", "kind", "location", "branch", "activities",
+                                    "last_synced_at"], rows))
+
+
+@app.command()
+def sync(
+    sources: Annotated[list[str] | None, typer.Argument(help="Sources to sync. Default: all.",
+                                                        metavar="[SOURCE]...")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import what is new from each source, then refresh the analytics snapshot."""
+    from commops.sync import sync_workspace
+
+    with workspace() as ws, progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(source: str, advance: int, total: int | None, note: str | None) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(source, total=total, note="")
+            if total is not None:
+                bar.update(tasks[source], total=total)
+            bar.update(tasks[source], advance=advance, note=note or "")
+
+        results = sync_workspace(ws, sources or None, progress=report)
+    _report_sync(results, as_json)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+def _report_sync(results: list[Any], as_json: bool) -> None:
+    from dataclasses import asdict
+
+    if as_json:
+        print_json([asdict(r) for r in results])
+        return
+    for r in results:
+        if r.ok:
+            console.print(f"[green]✓[/] {r.source}: {r.added} activities added, {r.removed} "
+                          f"removed, {r.identities} new identities ({r.seconds:.1f}s)")
+        else:
+            err_console.print(f"[red]✗[/] {r.source}: {r.error}", highlight=False)
+        for w in r.warnings:
+            err_console.print(f"  [yellow]warning:[/] {w}", highlight=False)
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+class ActivityFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _export(what: str, fmt: str, source: list[str] | None, output: Path | None) -> None:
+    from commops.exports import export
+
+    with workspace() as ws:
+        if output is None:
+            n = export(ws.store, what, fmt, sys.stdout, source)
+        else:
+            tmp = output.with_name(output.name + ".part")
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                n = export(ws.store, what, fmt, out, source)
+            tmp.replace(output)
+    err_console.print(f"{n} {what} exported" + (f" to {output}" if output else ""))
+
+
+@export_app.command("activities")
+def export_activities(
+    fmt: Annotated[ActivityFormat, typer.Option("--format", "-f")] = ActivityFormat.jsonl,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write here instead of stdout.")] = None,
+) -> None:
+    """Every activity: uid, source, kind, occurred_at (UTC), actor, channel, target and the kind's
+    attributes."""
+    _export("activities", fmt.value, source, output)
+
+
+class IdentityFormat(StrEnum):
+    jsonl = "jsonl"
+
+
+@export_app.command("identities")
+def export_identities(
+    fmt: Annotated[IdentityFormat, typer.Option("--format", "-f")] = IdentityFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Write here instead of stdout.")] = None,
+) -> None:
+    """Every identity with the member it belongs to."""
+    _export("identities", fmt.value, None, output)
+
+
+# -- analytics ----------------------------------------------------------------------------------
+
+
+@snapshot_app.command("refresh")
+def snapshot_refresh(as_json: JsonOpt = False) -> None:
+    """Bring the snapshot up to date with the store (sync does this after every run)."""
+    _snapshot(rebuild=False, as_json=as_json)
+
+
+@snapshot_app.command("rebuild")
+def snapshot_rebuild(as_json: JsonOpt = False) -> None:
+    """Throw the snapshot away and write it again from the store."""
+    _snapshot(rebuild=True, as_json=as_json)
+
+
+def _snapshot(*, rebuild: bool, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from commops.analytics.snapshot import Snapshot
+
+    with workspace() as ws:
+        snap = Snapshot(ws.snapshot_dir)
+        stats = snap.rebuild(ws.store) if rebuild else snap.refresh(ws.store)
+    if as_json:
+        print_json({"snapshot": str(snap.root), **asdict(stats)})
+    else:
+        console.print(f"Snapshot {snap.root}: {stats.appended} activities written, "
+                      f"{stats.files} part files.")
+
+
+class Period(StrEnum):
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+@app.command()
+def metrics(
+    name: Annotated[str | None, typer.Argument(
+        help="active-contributors, new-contributors, commits, merged-prs, top-contributors or "
+        "totals. Default: all of them.")] = None,
+    since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD), inclusive.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD), inclusive.")] = None,
+    period: Annotated[Period, typer.Option(help="Bucket for series.")] = Period.month,
+    source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    include_bots: Annotated[bool, typer.Option("--include-bots",
+                                               help="Count bots' activity too.")] = False,
+    top: Annotated[int, typer.Option(help="How many top contributors.", min=1)] = 10,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """Community health metrics over the analytics snapshot (definitions: docs/metrics.md)."""
+    from commops.analytics.engine import Engine
+    from commops.analytics.metrics import Metrics, Params
+    from commops.analytics.snapshot import Snapshot
+    from commops.sources import get_sources
+
+    if as_json and as_csv:
+        raise UsageError("choose one of --json and --csv")
+    params = Params(since=_date("--since", since), until=_date("--until", until),
+                    period=period.value, sources=tuple(source or ()),
+                    include_bots=include_bots, top=top)
+    with workspace() as ws:
+        if source:
+            get_sources(ws.store, list(source))  # unknown names fail clearly
+        snap = Snapshot(ws.snapshot_dir)
+        if not snap.exists():
+            snap.refresh(ws.store)
+        m = Metrics(Engine(ws.snapshot_dir), params)
+        results = [m.run(name)] if name else [m.series(), m.totals(), m.top_contributors()]
+    if as_json:
+        out = [r.to_json() for r in results]
+        print_json(out[0] if name else {"series": out[0], "totals": out[1], "top": out[2]})
+    elif as_csv:
+        if len(results) > 1:
+            raise UsageError("--csv prints one metric: name it, e.g. `commops metrics commits --csv`")
+        print_csv(results[0].columns, results[0].rows)
+    else:
+        for r in results:
+            if r.definition.kind == "totals":
+                row = r.rows[0]
+                console.print(table(r.definition.title, ["measure", "value"],
+                                    [{"measure": k.replace("_", " "), "value": v}
+                                     for k, v in row.items()]))
+            else:
+                console.print(table(r.definition.title, r.columns, r.rows))
+
+
+def _date(flag: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+# -- quickstart ---------------------------------------------------------------------------------
+
+
+@app.command()
+def quickstart(
+    path: Annotated[Path | None, typer.Argument(help="A git repository. Default: the one the "
+                                                "current folder is in.")] = None,
+    into: Annotated[Path, typer.Option(help="Workspace folder to create or reuse.")] = Path(
+        "commops-quickstart"),
+    as_json: JsonOpt = False,
+) -> None:
+    """Everything at once, offline: make a workspace, import a repository's git history,
+    compute the metrics, print a summary and write an HTML page with charts."""
+    from commops.quickstart import run_quickstart
+
+    with progress() as bar:
+        task: list[Any] = []
+
+        def report(source: str, advance: int, total: int | None, note: str | None) -> None:
+            if not task:
+                task.append(bar.add_task(f"importing {source}", total=total, note=""))
+            if total is not None:
+                bar.update(task[0], total=total)
+            bar.update(task[0], advance=advance, note=note or "")
+
+        outcome = run_quickstart(path, into, progress=report)
+    if as_json:
+        print_json(outcome.to_json())
+        return
+    totals = outcome.totals.rows[0]
+    console.print(f"\n[bold]{outcome.source}[/]: {totals['commits']} commits by "
+                  f"{totals['active_contributors']} contributors "
+                  f"({totals['first_activity']:%Y-%m-%d} to {totals['last_activity']:%Y-%m-%d}), "
+                  f"{totals['merged_prs']} merged pull requests.")
+    console.print(table("By year", outcome.yearly.columns, outcome.yearly.rows))
+    console.print(table("Top contributors", ["rank", "display_name", "commits", "co_authored",
+                                             "lines_changed", "last_at"], outcome.top.rows))
+    console.print(f"Workspace: {outcome.workspace}")
+    console.print(f"Report:    [bold]{outcome.html}[/]  (opens offline in any browser)")

@@ -1,0 +1,92 @@
+"""What every command shares: the workspace option, consoles and output helpers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from commops.workspace import Workspace, open_workspace
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class State:
+    workspace_dir: Path | None = None
+
+
+state = State()
+
+
+@contextmanager
+def workspace() -> Iterator[Workspace]:
+    ws = open_workspace(state.workspace_dir)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat() + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=jsonable) + "\n")
+
+
+def print_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n",
+                            extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return str(jsonable(value))
+    return str(value)
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Table:
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for col in columns:
+        numeric = bool(rows) and all(isinstance(r.get(col), int | float) for r in rows)
+        t.add_column(col.replace("_", " "), justify="right" if numeric else "left")
+    for row in rows:
+        t.add_row(*(_cell(row.get(c)) for c in columns))
+    return t
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal,
+    )

@@ -1,0 +1,1 @@
+"""Connectors: read a source, yield activities. See base.py for the contract."""

@@ -1,0 +1,1 @@
+"""Knowing each person across platforms."""

@@ -1,0 +1,1 @@
+"""Reports: pages, documents and charts made from the metrics."""

@@ -1,0 +1,171 @@
+"""The system of record: the activity spine of design.md and the records around it.
+
+Activities point at identities, never at members: merging or splitting people never rewrites
+activities. Every identity reaches exactly one member.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Alembic and both dialects agree on constraint names through this convention.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+class Source(Base):
+    """A place activity comes from: a git repository, a GitHub org, a forum, a CSV file."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    location: Mapped[str] = mapped_column(Text)
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class SyncState(Base):
+    """The cursor of one stream of one source, written in the same transaction as its items."""
+
+    __tablename__ = "sync_state"
+    __table_args__ = (UniqueConstraint("source_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(200))
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SyncRun(Base):
+    """One attempt to sync a source: when, what it added and removed, and how it ended."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | failed
+    items_added: Mapped[int] = mapped_column(default=0)
+    items_removed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Member(Base):
+    """A resolved person (or bot): what the community knows about someone."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(500))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    notes: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Identity(Base):
+    """One handle on one platform: a git e-mail, a GitHub login, a forum username."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # username | email | name
+    value: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str | None] = mapped_column(String(500), default=None)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    domains: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Enrollment(Base):
+    """A member's affiliation with an organization over a span of dates (open ends allowed)."""
+
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    start_date: Mapped[date | None] = mapped_column(Date, default=None)
+    end_date: Mapped[date | None] = mapped_column(Date, default=None)
+    origin: Mapped[str | None] = mapped_column(String(100), default=None)
+
+
+class Activity(Base):
+    """One thing a person did, wherever it happened. The spine of commops."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_source_item", "source_id", "item_key"),
+        Index("ix_activities_occurred_at", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)  # UTC, naive
+    actor_identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"), index=True)
+    object_identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identities.id"), default=None
+    )
+    channel: Mapped[str | None] = mapped_column(String(300), default=None)
+    target: Mapped[str | None] = mapped_column(String(300), default=None)
+    parent: Mapped[str | None] = mapped_column(String(300), default=None)
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    contribution_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
