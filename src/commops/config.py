@@ -36,7 +36,9 @@ class Config:
         }
 
 
-def _get(table: dict[str, Any], path: Path, section: str, key: str, kind: type, default: Any) -> Any:
+def _get(
+    table: dict[str, Any], path: Path, section: str, key: str, kind: type, default: Any
+) -> Any:
     value = table.get(section, {}).get(key, default)
     if not isinstance(value, kind):
         raise ConfigError(
@@ -67,7 +69,9 @@ def load_config(path: Path) -> Config:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ConfigError(f"{path}: [bots] patterns[{i}] {pattern!r} is not a regex: {exc}") from None
+            raise ConfigError(
+                f"{path}: [bots] patterns[{i}] {pattern!r} is not a regex: {exc}"
+            ) from None
     return Config(
         database_url=_get(raw, path, "database", "url", str, DEFAULT_DATABASE_URL),
         bot_patterns=patterns,

@@ -15,9 +15,23 @@ from commops.store.db import Store
 from commops.store.models import Activity, Identity, Member, Source
 
 ACTIVITY_CSV_COLUMNS = [
-    "uid", "source", "kind", "occurred_at", "actor_platform", "actor_username", "actor_email",
-    "actor_name", "actor_member_id", "object_email", "object_username", "channel", "target",
-    "parent", "title", "contribution_type", "attributes",
+    "uid",
+    "source",
+    "kind",
+    "occurred_at",
+    "actor_platform",
+    "actor_username",
+    "actor_email",
+    "actor_name",
+    "actor_member_id",
+    "object_email",
+    "object_username",
+    "channel",
+    "target",
+    "parent",
+    "title",
+    "contribution_type",
+    "attributes",
 ]
 
 
@@ -67,8 +81,9 @@ def iter_activities(store: Store, sources: list[str] | None = None) -> Iterator[
 
 
 def iter_identities(store: Store) -> Iterator[dict[str, Any]]:
-    stmt = (select(Identity, Member).join(Member, Member.id == Identity.member_id)
-            .order_by(Identity.id))
+    stmt = (
+        select(Identity, Member).join(Member, Member.id == Identity.member_id).order_by(Identity.id)
+    )
     with store.session() as session:
         for ident, member in session.execute(stmt):
             yield {
@@ -101,16 +116,27 @@ def write_activities_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     for row in rows:
         actor = row["actor"] or {}
         obj = row["object"] or {}
-        writer.writerow({
-            "uid": row["uid"], "source": row["source"], "kind": row["kind"],
-            "occurred_at": row["occurred_at"], "actor_platform": actor.get("platform"),
-            "actor_username": actor.get("username"), "actor_email": actor.get("email"),
-            "actor_name": actor.get("name"), "actor_member_id": actor.get("member_id"),
-            "object_email": obj.get("email"), "object_username": obj.get("username"),
-            "channel": row["channel"], "target": row["target"], "parent": row["parent"],
-            "title": row["title"], "contribution_type": row["contribution_type"],
-            "attributes": json.dumps(row["attributes"], ensure_ascii=False, sort_keys=True),
-        })
+        writer.writerow(
+            {
+                "uid": row["uid"],
+                "source": row["source"],
+                "kind": row["kind"],
+                "occurred_at": row["occurred_at"],
+                "actor_platform": actor.get("platform"),
+                "actor_username": actor.get("username"),
+                "actor_email": actor.get("email"),
+                "actor_name": actor.get("name"),
+                "actor_member_id": actor.get("member_id"),
+                "object_email": obj.get("email"),
+                "object_username": obj.get("username"),
+                "channel": row["channel"],
+                "target": row["target"],
+                "parent": row["parent"],
+                "title": row["title"],
+                "contribution_type": row["contribution_type"],
+                "attributes": json.dumps(row["attributes"], ensure_ascii=False, sort_keys=True),
+            }
+        )
         n += 1
     return n
 

@@ -38,8 +38,11 @@ class Outcome:
             "source": self.source,
             "location": self.location,
             "html": str(self.html),
-            "sync": {"added": self.sync.added, "removed": self.sync.removed,
-                     "warnings": self.sync.warnings},
+            "sync": {
+                "added": self.sync.added,
+                "removed": self.sync.removed,
+                "warnings": self.sync.warnings,
+            },
             "totals": self.totals.to_json(),
             "yearly": self.yearly.to_json(),
             "top": self.top.to_json(),
@@ -49,10 +52,17 @@ class Outcome:
 def find_repository(path: Path | None) -> Path:
     start = (path or Path.cwd()).expanduser().resolve()
     if not start.exists():
-        raise SourceError(f"{start} does not exist",
-                          hint="Run `commops quickstart PATH` with the path of a git repository.")
-    proc = run_git(start if start.is_dir() else start.parent, "rev-parse", "--show-toplevel",
-                   what="", check=False)
+        raise SourceError(
+            f"{start} does not exist",
+            hint="Run `commops quickstart PATH` with the path of a git repository.",
+        )
+    proc = run_git(
+        start if start.is_dir() else start.parent,
+        "rev-parse",
+        "--show-toplevel",
+        what="",
+        check=False,
+    )
     if proc.returncode == 0 and proc.stdout.strip():
         return Path(proc.stdout.decode().strip())
     bare = run_git(start, "rev-parse", "--is-bare-repository", what="", check=False)
@@ -86,12 +96,19 @@ def run_quickstart(path: Path | None, into: Path, progress: ProgressFn | None = 
         monthly_m = Metrics(engine, Params(period="month", sources=(name,)))
         yearly_m = Metrics(engine, Params(period="year", sources=(name,), top=15))
         outcome = Outcome(
-            workspace=ws.root, source=name, location=str(repo), html=ws.root / "report.html",
-            sync=result, totals=monthly_m.totals(), monthly=monthly_m.series(),
-            yearly=yearly_m.series(), top=yearly_m.top_contributors(),
+            workspace=ws.root,
+            source=name,
+            location=str(repo),
+            html=ws.root / "report.html",
+            sync=result,
+            totals=monthly_m.totals(),
+            monthly=monthly_m.series(),
+            yearly=yearly_m.series(),
+            top=yearly_m.top_contributors(),
         )
-        branch = next((s.options.get("branch") for s in list_sources(ws.store) if s.name == name),
-                      "HEAD")
+        branch = next(
+            (s.options.get("branch") for s in list_sources(ws.store) if s.name == name), "HEAD"
+        )
         write_page(outcome, str(branch))
         return outcome
     finally:
@@ -104,15 +121,21 @@ def write_page(o: Outcome, branch: str) -> None:
     specs = {
         "chart-commits": charts.bar_over_time("Commits per month", monthly, "commits", "commits"),
         "chart-contributors": charts.lines_over_time(
-            "Contributors per month", monthly,
-            {"active_contributors": "active", "new_contributors": "new"}),
-        "chart-prs": charts.bar_over_time("Merged pull requests per month", monthly,
-                                          "merged_prs", "merged PRs"),
-        "chart-top": charts.ranking("Top contributors by commits", o.top.rows, "display_name",
-                                    "commits"),
+            "Contributors per month",
+            monthly,
+            {"active_contributors": "active", "new_contributors": "new"},
+        ),
+        "chart-prs": charts.bar_over_time(
+            "Merged pull requests per month", monthly, "merged_prs", "merged PRs"
+        ),
+        "chart-top": charts.ranking(
+            "Top contributors by commits", o.top.rows, "display_name", "commits"
+        ),
     }
-    env = Environment(loader=PackageLoader("commops.reports", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("commops.reports", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+    )
     first, last = totals["first_activity"], totals["last_activity"]
     html = env.get_template("quickstart.html.j2").render(
         version=__version__,

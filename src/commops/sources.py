@@ -47,12 +47,20 @@ def _git_name(location: str) -> str:
         return tail.removesuffix(".git") or "repo"
     path = Path(location)
     proc = run_git(path, "rev-parse", "--show-toplevel", what="", check=False)
-    top = Path(proc.stdout.decode().strip()) if proc.returncode == 0 and proc.stdout.strip() else path
+    top = (
+        Path(proc.stdout.decode().strip()) if proc.returncode == 0 and proc.stdout.strip() else path
+    )
     return top.name.removesuffix(".git") or "repo"
 
 
-def add_git_source(store: Store, location: str, *, name: str | None = None,
-                   branch: str | None = None, mailmap: bool = True) -> Source:
+def add_git_source(
+    store: Store,
+    location: str,
+    *,
+    name: str | None = None,
+    branch: str | None = None,
+    mailmap: bool = True,
+) -> Source:
     if not is_url(location):
         path = Path(location).expanduser().resolve()
         check_repository(path, name or path.name)
@@ -61,24 +69,32 @@ def add_git_source(store: Store, location: str, *, name: str | None = None,
     if not _NAME.match(name):
         raise SourceError(
             f"source name {name!r} is not usable",
-            hint="Use letters, digits and . _ - / @ : (at most 200), starting with a letter or digit.",
+            hint="Use letters, digits and . _ - / @ : (at most 200), "
+            "starting with a letter or digit.",
         )
     with store.session() as session:
         clash = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
         if clash is not None:
-            raise SourceError(f"a source named {name!r} already exists ({clash.kind} {clash.location})",
-                              hint="Choose another name with --name.")
-        same = session.execute(
-            select(Source).where(Source.kind == "git", Source.location == location)
-        ).scalars().all()
+            raise SourceError(
+                f"a source named {name!r} already exists ({clash.kind} {clash.location})",
+                hint="Choose another name with --name.",
+            )
+        same = (
+            session.execute(select(Source).where(Source.kind == "git", Source.location == location))
+            .scalars()
+            .all()
+        )
         for other in same:
             if other.options.get("branch") == branch or branch is None:
                 raise SourceError(f"{location} is already the source {other.name!r}")
     branch = branch or default_branch(location, name)
     with store.session() as session:
         source = Source(
-            name=name, kind="git", location=location,
-            options={"branch": branch, "mailmap": mailmap}, created_at=utcnow(),
+            name=name,
+            kind="git",
+            location=location,
+            options={"branch": branch, "mailmap": mailmap},
+            created_at=utcnow(),
         )
         session.add(source)
     return source
@@ -87,13 +103,16 @@ def add_git_source(store: Store, location: str, *, name: str | None = None,
 def list_sources(store: Store) -> list[SourceSummary]:
     with store.session() as session:
         counts = dict(
-            session.execute(
-                select(Activity.source_id, func.count()).group_by(Activity.source_id)
-            ).tuples().all()
+            session.execute(select(Activity.source_id, func.count()).group_by(Activity.source_id))
+            .tuples()
+            .all()
         )
         return [
             SourceSummary(
-                name=s.name, kind=s.kind, location=s.location, options=dict(s.options),
+                name=s.name,
+                kind=s.kind,
+                location=s.location,
+                options=dict(s.options),
                 activities=int(counts.get(s.id, 0)),
                 last_synced_at=s.last_synced_at.isoformat() + "Z" if s.last_synced_at else None,
             )
@@ -111,7 +130,8 @@ def get_sources(store: Store, names: list[str] | None = None) -> list[SourceInfo
     if missing:
         raise SourceError(
             f"no source named {', '.join(map(repr, missing))}",
-            hint=f"Sources: {', '.join(found) or '(none yet; add one with `commops add git PATH`)'}",
+            hint="Sources: "
+            + (", ".join(found) or "(none yet; add one with `commops add git PATH`)"),
         )
     return [found[n] for n in names]
 

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -46,8 +46,9 @@ class SyncResult:
 
 
 class _RunContext:
-    def __init__(self, session: Session, source: SourceInfo, cache_dir: Path,
-                 progress: ProgressFn | None) -> None:
+    def __init__(
+        self, session: Session, source: SourceInfo, cache_dir: Path, progress: ProgressFn | None
+    ) -> None:
         self.session = session
         self.source = source
         self.cache_dir = cache_dir
@@ -69,7 +70,7 @@ class _RunContext:
 
 
 def _insert(session: Session) -> Any:
-    table = Activity.__table__
+    table = cast(Table, Activity.__table__)  # Core insert: no ORM bookkeeping per row
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=["uid"])
     if session.get_bind().dialect.name == "sqlite":
@@ -77,7 +78,9 @@ def _insert(session: Session) -> Any:
     return insert(table)
 
 
-def _rows(source: SourceInfo, records: list[ActivityRecord], reg: IdentityRegistry) -> list[dict[str, Any]]:
+def _rows(
+    source: SourceInfo, records: list[ActivityRecord], reg: IdentityRegistry
+) -> list[dict[str, Any]]:
     return [
         {
             "uid": activity_uid(source.name, r.kind, r.item_key, r.discriminator),
@@ -99,17 +102,31 @@ def _rows(source: SourceInfo, records: list[ActivityRecord], reg: IdentityRegist
 
 
 def _count(session: Session, source_id: int) -> int:
-    return int(session.execute(
-        select(func.count()).select_from(Activity).where(Activity.source_id == source_id)
-    ).scalar_one())
+    return int(
+        session.execute(
+            select(func.count()).select_from(Activity).where(Activity.source_id == source_id)
+        ).scalar_one()
+    )
 
 
-def sync_source(store: Store, source: SourceInfo, *, cache_dir: Path, bots: BotRules,
-                progress: ProgressFn | None = None) -> SyncResult:
+def sync_source(
+    store: Store,
+    source: SourceInfo,
+    *,
+    cache_dir: Path,
+    bots: BotRules,
+    progress: ProgressFn | None = None,
+) -> SyncResult:
     started = time.perf_counter()
     with store.session() as session:
-        run = SyncRun(source_id=source.id, started_at=utcnow(), status="running",
-                      items_added=0, items_removed=0, warnings=[])
+        run = SyncRun(
+            source_id=source.id,
+            started_at=utcnow(),
+            status="running",
+            items_added=0,
+            items_removed=0,
+            warnings=[],
+        )
         session.add(run)
     result = SyncResult(source=source.name, ok=False)
     ctx: _RunContext | None = None
@@ -123,8 +140,9 @@ def sync_source(store: Store, source: SourceInfo, *, cache_dir: Path, bots: BotR
             stmt = _insert(session)
             for stream in connector.streams:
                 state = session.execute(
-                    select(SyncState).where(SyncState.source_id == source.id,
-                                            SyncState.stream == stream)
+                    select(SyncState).where(
+                        SyncState.source_id == source.id, SyncState.stream == stream
+                    )
                 ).scalar_one_or_none()
                 cursor = dict(state.cursor) if state is not None else {}
                 for change in connector.read(stream, cursor, ctx):
@@ -142,11 +160,15 @@ def sync_source(store: Store, source: SourceInfo, *, cache_dir: Path, bots: BotR
                                     Activity.item_key.in_(change.item_keys[i : i + 500]),
                                 )
                             )
-                            removed += res.rowcount or 0
+                            removed += getattr(res, "rowcount", 0) or 0
                     elif isinstance(change, Cursor):
                         if state is None:
-                            state = SyncState(source_id=source.id, stream=change.stream,
-                                              cursor=change.value, updated_at=utcnow())
+                            state = SyncState(
+                                source_id=source.id,
+                                stream=change.stream,
+                                cursor=change.value,
+                                updated_at=utcnow(),
+                            )
                             session.add(state)
                         else:
                             state.cursor = change.value
@@ -179,8 +201,9 @@ def sync_source(store: Store, source: SourceInfo, *, cache_dir: Path, bots: BotR
     return result
 
 
-def sync_workspace(ws: Workspace, names: list[str] | None = None,
-                   progress: ProgressFn | None = None) -> list[SyncResult]:
+def sync_workspace(
+    ws: Workspace, names: list[str] | None = None, progress: ProgressFn | None = None
+) -> list[SyncResult]:
     """Sync the named sources (all when none), then refresh the analytics snapshot."""
     sources = get_sources(ws.store, names)
     bots = BotRules(ws.config.bot_patterns)

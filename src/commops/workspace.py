@@ -101,7 +101,8 @@ def init_workspace(directory: Path, database_url: str | None = None) -> tuple[Wo
         if database_url is not None and database_url != config.database_url:
             raise WorkspaceError(
                 f"{config_path} already exists with database {config.database_url!r}",
-                hint="Edit [database] url in commops.toml to move the workspace to another database.",
+                hint="Edit [database] url in commops.toml to move the workspace to another "
+                "database.",
             )
         ws = Workspace(root=root, config=config)
         _ = ws.store  # runs pending migrations

@@ -26,11 +26,13 @@ class Engine:
         self.con = backend if backend is not None else ibis.duckdb.connect()
         files = [str(p) for p in self.snapshot.activity_files()]
         self.raw_activities: Table = (
-            self.con.read_parquet(files, table_name="raw_activities") if files
+            self.con.read_parquet(files, table_name="raw_activities")
+            if files
             else self.con.create_table("raw_activities", schema=ibis.schema(ACTIVITY_SCHEMA))
         )
-        self.identities: Table = self._table(self.snapshot.identities_path, IDENTITY_SCHEMA,
-                                             "identities")
+        self.identities: Table = self._table(
+            self.snapshot.identities_path, IDENTITY_SCHEMA, "identities"
+        )
         self.sources: Table = self._table(self.snapshot.sources_path, SOURCE_SCHEMA, "sources")
 
     def _table(self, path: Path, schema: pa.Schema, name: str) -> Table:
@@ -44,8 +46,27 @@ class Engine:
         s = self.sources
         joined = a.join(i, a.actor_identity_id == i.identity_id).join(s, a.source_id == s.source_id)
         return joined.select(
-            a.id, a.uid, a.source_id, s.source, a.kind, a.occurred_at, a.actor_identity_id,
-            i.member_id, i.display_name, i.value.name("identity_value"), i.platform, i.is_bot,
-            i.is_staff, a.channel, a.target, a.title, a.contribution_type, a.is_merge,
-            a.pr_number, a.committed_at, a.insertions, a.deletions, a.files_changed,
+            a.id,
+            a.uid,
+            a.source_id,
+            s.source,
+            a.kind,
+            a.occurred_at,
+            a.actor_identity_id,
+            i.member_id,
+            i.display_name,
+            i.value.name("identity_value"),
+            i.platform,
+            i.is_bot,
+            i.is_staff,
+            a.channel,
+            a.target,
+            a.title,
+            a.contribution_type,
+            a.is_merge,
+            a.pr_number,
+            a.committed_at,
+            a.insertions,
+            a.deletions,
+            a.files_changed,
         )

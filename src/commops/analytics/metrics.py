@@ -80,26 +80,34 @@ DEFINITIONS = {
     d.name: d
     for d in (
         Definition(
-            "active-contributors", "Active contributors", "series",
+            "active-contributors",
+            "Active contributors",
+            "series",
             "count of distinct members with at least one contribution (an activity with a "
             "contribution type: commit, co-authored commit, ...) whose occurred_at falls in the "
             "period",
             "CHAOSS Contributors; OpenDigger active developers",
         ),
         Definition(
-            "new-contributors", "New contributors", "series",
+            "new-contributors",
+            "New contributors",
+            "series",
             "count of members whose first contribution of any kind (over all time, in the "
             "selected sources) falls in the period",
             "CHAOSS New Contributors (first contribution of any kind)",
         ),
         Definition(
-            "commits", "Commits", "series",
+            "commits",
+            "Commits",
+            "series",
             "count of git:commit activities by author date (UTC) in the period, merge commits "
             "included",
             "CHAOSS Code Changes Commits",
         ),
         Definition(
-            "merged-prs", "Merged pull requests", "series",
+            "merged-prs",
+            "Merged pull requests",
+            "series",
             "count of distinct (source, PR number) taken from commit subjects 'Merge pull request "
             "#N from ...' and a trailing '(#N)', dated by the earliest committer date; merges "
             "made by bots count, PRs squash-merged with a bot as author do not unless bots are "
@@ -107,12 +115,16 @@ DEFINITIONS = {
             "CHAOSS Change Requests Accepted",
         ),
         Definition(
-            "top-contributors", "Top contributors", "table",
+            "top-contributors",
+            "Top contributors",
+            "table",
             "members ranked by commits authored, then by all contributions, in the range",
             "CHAOSS Contributors",
         ),
         Definition(
-            "totals", "Totals", "totals",
+            "totals",
+            "Totals",
+            "totals",
             "the range's distinct active contributors, new contributors, commits, merged PRs, "
             "and insertions and deletions of non-merge commits",
             "commops",
@@ -144,7 +156,9 @@ class Metrics:
     def in_range(self, t: Table, column: str) -> Table:
         col = t[column]
         if self.params.since:
-            t = t.filter(col >= ibis.timestamp(datetime.combine(self.params.since, datetime.min.time())))
+            t = t.filter(
+                col >= ibis.timestamp(datetime.combine(self.params.since, datetime.min.time()))
+            )
         if self.params.until:
             end = datetime.combine(self.params.until + timedelta(days=1), datetime.min.time())
             t = t.filter(col < ibis.timestamp(end))
@@ -197,8 +211,13 @@ class Metrics:
         }
         periods = self.periods(set().union(*parts.values()))
         rows = [{"period": p, **{k: v.get(p, 0) for k, v in parts.items()}} for p in periods]
-        d = Definition("summary", "Activity by " + self.params.period, "series",
-                       "see each column's metric", "commops")
+        d = Definition(
+            "summary",
+            "Activity by " + self.params.period,
+            "series",
+            "see each column's metric",
+            "commops",
+        )
         return Result(d, self.params, ["period", *parts], rows)
 
     def one_series(self, name: str) -> Result:
@@ -216,8 +235,11 @@ class Metrics:
     def top_contributors(self) -> Result:
         t = self.in_range(self.contributions(), "occurred_at")
         is_commit = t.kind == "git:commit"
-        lines = ibis.ifelse(is_commit & ~t.is_merge.fill_null(False),
-                            t.insertions.fill_null(0) + t.deletions.fill_null(0), 0)
+        lines = ibis.ifelse(
+            is_commit & ~t.is_merge.fill_null(False),
+            t.insertions.fill_null(0) + t.deletions.fill_null(0),
+            0,
+        )
         expr = (
             t.group_by([t.member_id, t.display_name])
             .aggregate(
@@ -236,10 +258,23 @@ class Metrics:
             row["rank"] = rank
             for k in ("commits", "co_authored", "contributions", "lines_changed"):
                 row[k] = int(row[k] or 0)
-        cols = ["rank", "member_id", "display_name", "commits", "co_authored", "contributions",
-                "lines_changed", "first_at", "last_at"]
-        return Result(DEFINITIONS["top-contributors"], self.params, cols,
-                      [{c: r[c] for c in cols} for r in rows])
+        cols = [
+            "rank",
+            "member_id",
+            "display_name",
+            "commits",
+            "co_authored",
+            "contributions",
+            "lines_changed",
+            "first_at",
+            "last_at",
+        ]
+        return Result(
+            DEFINITIONS["top-contributors"],
+            self.params,
+            cols,
+            [{c: r[c] for c in cols} for r in rows],
+        )
 
     def totals(self) -> Result:
         c = self.in_range(self.contributions(), "occurred_at")

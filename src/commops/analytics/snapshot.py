@@ -26,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 
 from commops.store.db import Store
 from commops.store.models import Activity, Identity, Member, Source
@@ -74,8 +74,9 @@ IDENTITY_SCHEMA = pa.schema(
         ("is_staff", pa.bool_()),
     ]
 )
-SOURCE_SCHEMA = pa.schema([("source_id", pa.int64()), ("source", pa.string()),
-                           ("source_kind", pa.string())])
+SOURCE_SCHEMA = pa.schema(
+    [("source_id", pa.int64()), ("source", pa.string()), ("source_kind", pa.string())]
+)
 
 
 @dataclass
@@ -91,29 +92,55 @@ def _parse_ts(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).removesuffix("Z"))
 
 
+def _light_attributes(dialect: str) -> Any:
+    """The attributes without the heavy keys, as JSON text, computed by the database."""
+    heavy = Activity.attributes
+    if dialect == "postgresql":
+        expr: Any = heavy
+        for key in HEAVY_ATTRIBUTES:
+            expr = expr.op("-")(key)
+        return cast(expr, Text)
+    return func.json_remove(heavy, *(f"$.{k}" for k in HEAVY_ATTRIBUTES))
+
+
 def _activity_batches(store: Store, source_id: int, after_id: int) -> Iterator[pa.Table]:
-    cols = [Activity.id, Activity.uid, Activity.source_id, Activity.kind, Activity.occurred_at,
-            Activity.actor_identity_id, Activity.object_identity_id, Activity.channel,
-            Activity.target, Activity.parent, Activity.title, Activity.contribution_type,
-            Activity.attributes]
-    stmt = (select(*cols).where(Activity.source_id == source_id, Activity.id > after_id)
-            .order_by(Activity.id).execution_options(yield_per=CHUNK))
+    attrs = Activity.attributes
+    cols = [
+        Activity.id,
+        Activity.uid,
+        Activity.source_id,
+        Activity.kind,
+        Activity.occurred_at,
+        Activity.actor_identity_id,
+        Activity.object_identity_id,
+        Activity.channel,
+        Activity.target,
+        Activity.parent,
+        Activity.title,
+        Activity.contribution_type,
+        attrs["merge"].as_boolean(),
+        attrs["pr_number"].as_integer(),
+        attrs["committed_at"].as_string(),
+        attrs["insertions"].as_integer(),
+        attrs["deletions"].as_integer(),
+        attrs["files_changed"].as_integer(),
+        _light_attributes(store.dialect),
+    ]
+    stmt = (
+        select(*cols)
+        .where(Activity.source_id == source_id, Activity.id > after_id)
+        .order_by(Activity.id)
+        .execution_options(yield_per=CHUNK)
+    )
+    committed = ACTIVITY_SCHEMA.names.index("committed_at")
     with store.session() as session:
         for part in session.execute(stmt).partitions(CHUNK):
-            data: dict[str, list[Any]] = {name: [] for name in ACTIVITY_SCHEMA.names}
-            for row in part:
-                attrs: dict[str, Any] = row.attributes or {}
-                for i, name in enumerate(ACTIVITY_SCHEMA.names[:12]):
-                    data[name].append(row[i])
-                data["is_merge"].append(attrs.get("merge"))
-                data["pr_number"].append(attrs.get("pr_number"))
-                data["committed_at"].append(_parse_ts(attrs.get("committed_at")))
-                data["insertions"].append(attrs.get("insertions"))
-                data["deletions"].append(attrs.get("deletions"))
-                data["files_changed"].append(attrs.get("files_changed"))
-                light = {k: v for k, v in attrs.items() if k not in HEAVY_ATTRIBUTES}
-                data["attributes"].append(json.dumps(light, ensure_ascii=False))
-            yield pa.Table.from_pydict(data, schema=ACTIVITY_SCHEMA)
+            columns = list(zip(*part, strict=True))
+            columns[committed] = tuple(_parse_ts(v) for v in columns[committed])
+            arrays = [
+                pa.array(col, type=f.type) for col, f in zip(columns, ACTIVITY_SCHEMA, strict=True)
+            ]
+            yield pa.Table.from_arrays(arrays, schema=ACTIVITY_SCHEMA)
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
@@ -168,8 +195,9 @@ class Snapshot:
             db = {
                 int(sid): (int(n), int(mx or 0))
                 for sid, n, mx in session.execute(
-                    select(Activity.source_id, func.count(), func.max(Activity.id))
-                    .group_by(Activity.source_id)
+                    select(Activity.source_id, func.count(), func.max(Activity.id)).group_by(
+                        Activity.source_id
+                    )
                 )
             }
             sources = session.execute(select(Source.id, Source.name, Source.kind)).all()
@@ -183,10 +211,13 @@ class Snapshot:
             if appendable:
                 assert entry is not None
                 with store.session() as session:
-                    newer = int(session.execute(
-                        select(func.count()).select_from(Activity).where(
-                            Activity.source_id == sid, Activity.id > entry["max_id"])
-                    ).scalar_one())
+                    newer = int(
+                        session.execute(
+                            select(func.count())
+                            .select_from(Activity)
+                            .where(Activity.source_id == sid, Activity.id > entry["max_id"])
+                        ).scalar_one()
+                    )
                 appendable = entry["count"] + newer == count
             if appendable and entry is not None:
                 files = list(entry["files"])
@@ -225,9 +256,18 @@ class Snapshot:
     def _write_people(self, store: Store) -> None:
         with store.session() as session:
             rows = session.execute(
-                select(Identity.id, Identity.member_id, Identity.platform, Identity.kind,
-                       Identity.value, Identity.name, Identity.is_bot, Member.display_name,
-                       Member.is_bot, Member.is_staff)
+                select(
+                    Identity.id,
+                    Identity.member_id,
+                    Identity.platform,
+                    Identity.kind,
+                    Identity.value,
+                    Identity.name,
+                    Identity.is_bot,
+                    Member.display_name,
+                    Member.is_bot,
+                    Member.is_staff,
+                )
                 .join(Member, Member.id == Identity.member_id)
                 .order_by(Identity.id)
             ).all()

@@ -34,10 +34,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 add_app = typer.Typer(help="Add a source to the workspace.", no_args_is_help=True)
-export_app = typer.Typer(help="Export the workspace's data (JSON Lines or CSV).",
-                         no_args_is_help=True)
-snapshot_app = typer.Typer(help="The analytics snapshot (Parquet files read by DuckDB).",
-                           no_args_is_help=True)
+export_app = typer.Typer(
+    help="Export the workspace's data (JSON Lines or CSV).", no_args_is_help=True
+)
+snapshot_app = typer.Typer(
+    help="The analytics snapshot (Parquet files read by DuckDB).", no_args_is_help=True
+)
 app.add_typer(add_app, name="add")
 app.add_typer(export_app, name="export")
 app.add_typer(snapshot_app, name="snapshot")
@@ -55,13 +57,20 @@ def _version(value: bool) -> None:
 def root(
     workspace_dir: Annotated[
         Path | None,
-        typer.Option("--workspace", "-w", help="The workspace folder. Default: $COMMOPS_WORKSPACE, "
-                     "else the nearest folder upward with a commops.toml.",
-                     envvar=None, show_default=False),
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="The workspace folder. Default: $COMMOPS_WORKSPACE, "
+            "else the nearest folder upward with a commops.toml.",
+            envvar=None,
+            show_default=False,
+        ),
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True,
-                           help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     state.workspace_dir = workspace_dir
@@ -75,9 +84,12 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the workspace.")] = Path("."),
     database_url: Annotated[
         str | None,
-        typer.Option("--database-url", help="SQLAlchemy URL of the database. Default: SQLite in "
-                     "the workspace (sqlite:///commops.db). PostgreSQL: "
-                     "postgresql+psycopg://user:password@host/dbname."),
+        typer.Option(
+            "--database-url",
+            help="SQLAlchemy URL of the database. Default: SQLite in "
+            "the workspace (sqlite:///commops.db). PostgreSQL: "
+            "postgresql+psycopg://user:password@host/dbname.",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -87,16 +99,16 @@ def init(
 
     ws, created = init_workspace(directory, database_url)
     try:
-        info = {"workspace": str(ws.root), "created": created,
-                "database": redact(ws.database_url)}
+        info = {"workspace": str(ws.root), "created": created, "database": redact(ws.database_url)}
         if as_json:
             print_json(info)
         else:
             verb = "Created" if created else "Opened existing"
             console.print(f"{verb} workspace [bold]{ws.root}[/] (database {info['database']})")
             if created:
-                console.print("Next: [bold]commops add git PATH_OR_URL[/], then "
-                              "[bold]commops sync[/].")
+                console.print(
+                    "Next: [bold]commops add git PATH_OR_URL[/], then [bold]commops sync[/]."
+                )
     finally:
         ws.close()
 
@@ -129,14 +141,19 @@ def migrate(as_json: JsonOpt = False) -> None:
 
 @add_app.command("git")
 def add_git(
-    location: Annotated[str, typer.Argument(help="A path to a git repository, or a clone URL.",
-                                            metavar="PATH_OR_URL")],
-    name: Annotated[str | None, typer.Option(help="Source name. Default: the repository's "
-                                             "folder name.")] = None,
-    branch: Annotated[str | None, typer.Option(help="Branch to follow. Default: the "
-                                               "repository's HEAD.")] = None,
-    mailmap: Annotated[bool, typer.Option("--mailmap/--no-mailmap",
-                                          help="Honour the repository's .mailmap.")] = True,
+    location: Annotated[
+        str,
+        typer.Argument(help="A path to a git repository, or a clone URL.", metavar="PATH_OR_URL"),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Source name. Default: the repository's folder name.")
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="Branch to follow. Default: the repository's HEAD.")
+    ] = None,
+    mailmap: Annotated[
+        bool, typer.Option("--mailmap/--no-mailmap", help="Honour the repository's .mailmap.")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a git repository. A URL is cloned (bare) into the workspace cache on sync; a path is
@@ -149,8 +166,10 @@ def add_git(
     if as_json:
         print_json(info)
     else:
-        console.print(f"Added git source [bold]{src.name}[/] ({src.location}, branch "
-                      f"{src.options['branch']}). Run [bold]commops sync[/] to import it.")
+        console.print(
+            f"Added git source [bold]{src.name}[/] ({src.location}, branch "
+            f"{src.options['branch']}). Run [bold]commops sync[/] to import it."
+        )
 
 
 @app.command("sources")
@@ -167,14 +186,19 @@ def sources_cmd(as_json: JsonOpt = False) -> None:
         return
     for r in rows:
         r["branch"] = r["options"].get("branch")
-    console.print(table("Sources", ["name", "kind", "location", "branch", "activities",
-                                    "last_synced_at"], rows))
+    console.print(
+        table(
+            "Sources", ["name", "kind", "location", "branch", "activities", "last_synced_at"], rows
+        )
+    )
 
 
 @app.command()
 def sync(
-    sources: Annotated[list[str] | None, typer.Argument(help="Sources to sync. Default: all.",
-                                                        metavar="[SOURCE]...")] = None,
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Sources to sync. Default: all.", metavar="[SOURCE]..."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import what is new from each source, then refresh the analytics snapshot."""
@@ -204,8 +228,10 @@ def _report_sync(results: list[Any], as_json: bool) -> None:
         return
     for r in results:
         if r.ok:
-            console.print(f"[green]✓[/] {r.source}: {r.added} activities added, {r.removed} "
-                          f"removed, {r.identities} new identities ({r.seconds:.1f}s)")
+            console.print(
+                f"[green]✓[/] {r.source}: {r.added} activities added, {r.removed} "
+                f"removed, {r.identities} new identities ({r.seconds:.1f}s)"
+            )
         else:
             err_console.print(f"[red]✗[/] {r.source}: {r.error}", highlight=False)
         for w in r.warnings:
@@ -238,8 +264,9 @@ def _export(what: str, fmt: str, source: list[str] | None, output: Path | None) 
 def export_activities(
     fmt: Annotated[ActivityFormat, typer.Option("--format", "-f")] = ActivityFormat.jsonl,
     source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
 ) -> None:
     """Every activity: uid, source, kind, occurred_at (UTC), actor, channel, target and the kind's
     attributes."""
@@ -253,8 +280,9 @@ class IdentityFormat(StrEnum):
 @export_app.command("identities")
 def export_identities(
     fmt: Annotated[IdentityFormat, typer.Option("--format", "-f")] = IdentityFormat.jsonl,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Write here instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
 ) -> None:
     """Every identity with the member it belongs to."""
     _export("identities", fmt.value, None, output)
@@ -286,8 +314,9 @@ def _snapshot(*, rebuild: bool, as_json: bool) -> None:
     if as_json:
         print_json({"snapshot": str(snap.root), **asdict(stats)})
     else:
-        console.print(f"Snapshot {snap.root}: {stats.appended} activities written, "
-                      f"{stats.files} part files.")
+        console.print(
+            f"Snapshot {snap.root}: {stats.appended} activities written, {stats.files} part files."
+        )
 
 
 class Period(StrEnum):
@@ -299,15 +328,20 @@ class Period(StrEnum):
 
 @app.command()
 def metrics(
-    name: Annotated[str | None, typer.Argument(
-        help="active-contributors, new-contributors, commits, merged-prs, top-contributors or "
-        "totals. Default: all of them.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            help="active-contributors, new-contributors, commits, merged-prs, top-contributors or "
+            "totals. Default: all of them."
+        ),
+    ] = None,
     since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD), inclusive.")] = None,
     until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD), inclusive.")] = None,
     period: Annotated[Period, typer.Option(help="Bucket for series.")] = Period.month,
     source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
-    include_bots: Annotated[bool, typer.Option("--include-bots",
-                                               help="Count bots' activity too.")] = False,
+    include_bots: Annotated[
+        bool, typer.Option("--include-bots", help="Count bots' activity too.")
+    ] = False,
     top: Annotated[int, typer.Option(help="How many top contributors.", min=1)] = 10,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
@@ -320,9 +354,14 @@ def metrics(
 
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv")
-    params = Params(since=_date("--since", since), until=_date("--until", until),
-                    period=period.value, sources=tuple(source or ()),
-                    include_bots=include_bots, top=top)
+    params = Params(
+        since=_date("--since", since),
+        until=_date("--until", until),
+        period=period.value,
+        sources=tuple(source or ()),
+        include_bots=include_bots,
+        top=top,
+    )
     with workspace() as ws:
         if source:
             get_sources(ws.store, list(source))  # unknown names fail clearly
@@ -336,15 +375,21 @@ def metrics(
         print_json(out[0] if name else {"series": out[0], "totals": out[1], "top": out[2]})
     elif as_csv:
         if len(results) > 1:
-            raise UsageError("--csv prints one metric: name it, e.g. `commops metrics commits --csv`")
+            raise UsageError(
+                "--csv prints one metric: name it, e.g. `commops metrics commits --csv`"
+            )
         print_csv(results[0].columns, results[0].rows)
     else:
         for r in results:
             if r.definition.kind == "totals":
                 row = r.rows[0]
-                console.print(table(r.definition.title, ["measure", "value"],
-                                    [{"measure": k.replace("_", " "), "value": v}
-                                     for k, v in row.items()]))
+                console.print(
+                    table(
+                        r.definition.title,
+                        ["measure", "value"],
+                        [{"measure": k.replace("_", " "), "value": v} for k, v in row.items()],
+                    )
+                )
             else:
                 console.print(table(r.definition.title, r.columns, r.rows))
 
@@ -363,10 +408,13 @@ def _date(flag: str, value: str | None) -> date | None:
 
 @app.command()
 def quickstart(
-    path: Annotated[Path | None, typer.Argument(help="A git repository. Default: the one the "
-                                                "current folder is in.")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A git repository. Default: the one the current folder is in."),
+    ] = None,
     into: Annotated[Path, typer.Option(help="Workspace folder to create or reuse.")] = Path(
-        "commops-quickstart"),
+        "commops-quickstart"
+    ),
     as_json: JsonOpt = False,
 ) -> None:
     """Everything at once, offline: make a workspace, import a repository's git history,
@@ -388,12 +436,19 @@ def quickstart(
         print_json(outcome.to_json())
         return
     totals = outcome.totals.rows[0]
-    console.print(f"\n[bold]{outcome.source}[/]: {totals['commits']} commits by "
-                  f"{totals['active_contributors']} contributors "
-                  f"({totals['first_activity']:%Y-%m-%d} to {totals['last_activity']:%Y-%m-%d}), "
-                  f"{totals['merged_prs']} merged pull requests.")
+    console.print(
+        f"\n[bold]{outcome.source}[/]: {totals['commits']} commits by "
+        f"{totals['active_contributors']} contributors "
+        f"({totals['first_activity']:%Y-%m-%d} to {totals['last_activity']:%Y-%m-%d}), "
+        f"{totals['merged_prs']} merged pull requests."
+    )
     console.print(table("By year", outcome.yearly.columns, outcome.yearly.rows))
-    console.print(table("Top contributors", ["rank", "display_name", "commits", "co_authored",
-                                             "lines_changed", "last_at"], outcome.top.rows))
+    console.print(
+        table(
+            "Top contributors",
+            ["rank", "display_name", "commits", "co_authored", "lines_changed", "last_at"],
+            outcome.top.rows,
+        )
+    )
     console.print(f"Workspace: {outcome.workspace}")
     console.print(f"Report:    [bold]{outcome.html}[/]  (opens offline in any browser)")

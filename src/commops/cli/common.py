@@ -54,8 +54,9 @@ def print_json(data: Any) -> None:
 
 
 def print_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), lineterminator="\n",
-                            extrasaction="ignore")
+    writer = csv.DictWriter(
+        sys.stdout, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(row.get(k)) for k in columns})

@@ -98,7 +98,9 @@ class SyncContext(Protocol):
 
     def warn(self, message: str) -> None: ...
 
-    def progress(self, advance: int = 0, total: int | None = None, note: str | None = None) -> None: ...
+    def progress(
+        self, advance: int = 0, total: int | None = None, note: str | None = None
+    ) -> None: ...
 
 
 def activity_uid(source: str, kind: str, item_key: str, discriminator: str = "") -> str:

@@ -10,12 +10,14 @@ store holds: commits no longer reachable are removed, missing ones are read by o
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,7 +46,11 @@ _URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|[^/\\:@\s]+@[^/\\:\s]+:)")
 _MERGE_PR = re.compile(r"^Merge (?:pull request|PR) [#!](\d+) from (\S+)")
 _SQUASH_PR = re.compile(r"\((?:#|!)(\d+)\)\s*$")
 _TRAILER = re.compile(
-    r"^[ \t]*(co-authored-by|signed-off-by)[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE
+    # Case-insensitive by hand: re.IGNORECASE makes this scan several times slower.
+    r"^[ \t]*([cC][oO]-[aA][uU][tT][hH][oO][rR][eE][dD]-[bB][yY]"
+    r"|[sS][iI][gG][nN][eE][dD]-[oO][fF][fF]-[bB][yY])"
+    r"[ \t]*:[ \t]*(.*?)[ \t]*$",
+    re.MULTILINE,
 )
 _PERSON = re.compile(r"^(.*?)\s*<([^<>]*)>\s*$")
 _RAW_PERSON = re.compile(rb"^(author|committer) (.*) <(.*)> (-?\d+) ([+-]\d{4})$", re.MULTILINE)
@@ -62,8 +68,9 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def run_git(repo: Path | None, *args: str, what: str, check: bool = True,
-            input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_git(
+    repo: Path | None, *args: str, what: str, check: bool = True, input: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     cmd = ["git"]
     if repo is not None:
         cmd += ["-C", str(repo)]
@@ -72,8 +79,10 @@ def run_git(repo: Path | None, *args: str, what: str, check: bool = True,
             [*cmd, *args], capture_output=True, env=git_env(), input=input, check=False
         )
     except FileNotFoundError:
-        raise SourceError("git is not installed (no `git` on PATH)",
-                          hint="Install git, e.g. `apt-get install git`.") from None
+        raise SourceError(
+            "git is not installed (no `git` on PATH)",
+            hint="Install git, e.g. `apt-get install git`.",
+        ) from None
     if check and proc.returncode != 0:
         raise SourceError(f"{what}: {_stderr(proc.stderr)}")
     return proc
@@ -116,6 +125,18 @@ def parse_person(text: str) -> tuple[str, str]:
     return text.strip(), ""
 
 
+def trailers(message: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The ``Co-authored-by`` and ``Signed-off-by`` lines of a message, in order."""
+    co: list[dict[str, str]] = []
+    signed: list[dict[str, str]] = []
+    for m in _TRAILER.finditer(message):
+        name, email = parse_person(m.group(2))
+        (co if m.group(1).lower() == "co-authored-by" else signed).append(
+            {"name": name, "email": email}
+        )
+    return co, signed
+
+
 def pr_number(subject: str) -> tuple[int | None, str | None]:
     m = _MERGE_PR.match(subject)
     if m:
@@ -139,14 +160,23 @@ class GitRepo:
         self.source_name = source_name
         self.location = location
         self.remote = is_url(location)
-        self.path = cache_dir / "git" / f"{_safe(source_name)}.git" if self.remote else Path(location)
+        self.path = (
+            cache_dir / "git" / f"{_safe(source_name)}.git" if self.remote else Path(location)
+        )
 
     def prepare(self) -> None:
         if self.remote:
             if (self.path / "HEAD").exists():
-                run_git(self.path, "fetch", "--quiet", "--prune", "--force", self.location,
-                        "+refs/heads/*:refs/heads/*",
-                        what=f"source {self.source_name!r}: fetching {self.location} failed")
+                run_git(
+                    self.path,
+                    "fetch",
+                    "--quiet",
+                    "--prune",
+                    "--force",
+                    self.location,
+                    "+refs/heads/*:refs/heads/*",
+                    what=f"source {self.source_name!r}: fetching {self.location} failed",
+                )
             else:
                 self._clone()
         else:
@@ -156,8 +186,15 @@ class GitRepo:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".clone-", dir=self.path.parent))
         try:
-            run_git(None, "clone", "--bare", "--quiet", self.location, str(tmp / "repo.git"),
-                    what=f"source {self.source_name!r}: cloning {self.location} failed")
+            run_git(
+                None,
+                "clone",
+                "--bare",
+                "--quiet",
+                self.location,
+                str(tmp / "repo.git"),
+                what=f"source {self.source_name!r}: cloning {self.location} failed",
+            )
             (tmp / "repo.git").rename(self.path)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -172,15 +209,23 @@ def check_repository(path: Path, source_name: str) -> None:
         raise SourceError(f"source {source_name!r}: {path} does not exist")
     proc = run_git(path, "rev-parse", "--git-dir", what="", check=False)
     if proc.returncode != 0:
-        raise SourceError(f"source {source_name!r}: {path} is not a git repository",
-                          hint="Point commops at a folder inside a git checkout, or a clone URL.")
+        raise SourceError(
+            f"source {source_name!r}: {path} is not a git repository",
+            hint="Point commops at a folder inside a git checkout, or a clone URL.",
+        )
 
 
 def default_branch(location: str, source_name: str) -> str:
     """The branch a new source follows when none is named: the repository's HEAD."""
     if is_url(location):
-        proc = run_git(None, "ls-remote", "--symref", location, "HEAD",
-                       what=f"source {source_name!r}: {location} cannot be reached")
+        proc = run_git(
+            None,
+            "ls-remote",
+            "--symref",
+            location,
+            "HEAD",
+            what=f"source {source_name!r}: {location} cannot be reached",
+        )
         for line in proc.stdout.decode("utf-8", "replace").splitlines():
             if line.startswith("ref: ") and line.endswith("\tHEAD"):
                 return line[5:-5].removeprefix("refs/heads/")
@@ -230,16 +275,22 @@ class GitConnector(Connector):
             known = ctx.known_item_keys()
             gone = sorted(known - reachable)
             if gone:
-                ctx.warn(f"history of {self.branch} was rewritten: {len(gone)} commits are no "
-                         "longer on it and were removed")
+                ctx.warn(
+                    f"history of {self.branch} was rewritten: {len(gone)} commits are no "
+                    "longer on it and were removed"
+                )
                 yield Remove(gone, reason="no longer reachable from " + self.branch)
             missing = reachable - known
             ctx.progress(total=len(missing), note=f"{len(missing)} commits to read")
             if missing == reachable:
                 yield from self._log(repo.path, [head], None, ctx)
             elif missing:
-                yield from self._log(repo.path, ["--no-walk=unsorted", "--stdin"],
-                                     "\n".join(sorted(missing)).encode() + b"\n", ctx)
+                yield from self._log(
+                    repo.path,
+                    ["--no-walk=unsorted", "--stdin"],
+                    "\n".join(sorted(missing)).encode() + b"\n",
+                    ctx,
+                )
             count = len(reachable)
         yield Cursor(STREAM, {**base, "head": head, "commits": count})
 
@@ -247,17 +298,34 @@ class GitConnector(Connector):
 
     def _head(self, repo: Path) -> str:
         ref = self.branch
-        proc = run_git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what="",
-                       check=False)
+        proc = run_git(
+            repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what="", check=False
+        )
         if proc.returncode != 0:
-            has_any = run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", what="",
-                              check=False).returncode == 0
-            branches = run_git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads",
-                               what="", check=False).stdout.decode("utf-8", "replace").split()
+            has_any = (
+                run_git(
+                    repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", what="", check=False
+                ).returncode
+                == 0
+            )
+            branches = (
+                run_git(
+                    repo,
+                    "for-each-ref",
+                    "--format=%(refname:short)",
+                    "refs/heads",
+                    what="",
+                    check=False,
+                )
+                .stdout.decode("utf-8", "replace")
+                .split()
+            )
             if not has_any and not branches:
                 raise SourceError(
                     f"source {self.source.name!r}: {self.source.location} is an empty repository "
-                    "(no commits yet)", hint="Sync again once it has commits.")
+                    "(no commits yet)",
+                    hint="Sync again once it has commits.",
+                )
             raise SourceError(
                 f"source {self.source.name!r}: branch {ref!r} not found in {self.source.location}",
                 hint=f"Branches there: {', '.join(branches[:10]) or '(none)'}. "
@@ -270,74 +338,136 @@ class GitConnector(Connector):
         return proc.returncode == 0
 
     def _count(self, repo: Path, rng: str) -> int:
-        proc = run_git(repo, "rev-list", "--count", rng,
-                       what=f"source {self.source.name!r}: counting commits failed")
+        proc = run_git(
+            repo,
+            "rev-list",
+            "--count",
+            rng,
+            what=f"source {self.source.name!r}: counting commits failed",
+        )
         return int(proc.stdout.strip() or 0)
 
     def _rev_list(self, repo: Path, head: str) -> set[str]:
-        proc = run_git(repo, "rev-list", head,
-                       what=f"source {self.source.name!r}: listing commits of {head} failed")
+        proc = run_git(
+            repo,
+            "rev-list",
+            head,
+            what=f"source {self.source.name!r}: listing commits of {head} failed",
+        )
         return set(proc.stdout.decode().split())
 
     def _command(self, repo: Path, revs: list[str]) -> list[str]:
         fields = _FIELDS[:-2] + (_MAILMAP_FIELDS if self.mailmap else ()) + _FIELDS[-2:]
         fmt = "%x01" + "%x00".join(fields) + "%x00"
         return [
-            "git", "-C", str(repo),
-            "-c", "log.showSignature=false", "-c", "core.quotePath=false",
-            "-c", "i18n.logOutputEncoding=UTF-8", "-c", "log.mailmap=true",
-            "log", "-z", "--numstat", "--find-renames", "--no-color", "--no-ext-diff",
-            "--no-textconv", f"--format={fmt}", *revs, "--",
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "log.showSignature=false",
+            "-c",
+            "core.quotePath=false",
+            "-c",
+            "i18n.logOutputEncoding=UTF-8",
+            "-c",
+            "log.mailmap=true",
+            "log",
+            "-z",
+            "--numstat",
+            "--find-renames",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            f"--format={fmt}",
+            *revs,
+            "--",
         ]
 
-    def _log(self, repo: Path, revs: list[str], stdin: bytes | None,
-             ctx: SyncContext) -> Iterator[Change]:
-        cmd = self._command(repo, revs)
+    def _log(
+        self, repo: Path, revs: list[str], stdin: bytes | None, ctx: SyncContext
+    ) -> Iterator[Change]:
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env(),
+            self._command(repo, revs),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=git_env(),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             bufsize=0,
         )
-        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout is not None
+        assert proc.stderr is not None
         if stdin is not None:
             assert proc.stdin is not None
             proc.stdin.write(stdin)
             proc.stdin.close()
+        # Drain git's output on a thread so git never waits on a full pipe while we parse and
+        # write: git computes diffs on one core, we parse and store on the other.
+        reader = _Drain(proc.stdout)
+        errors = _Drain(proc.stderr)
         parser = _LogParser(self, repo, ctx)
-        failed: BaseException | None = None
+        failed = True
         try:
             batch: list[ActivityRecord] = []
-            for records in parser.commits(_chunks(proc.stdout)):
+            for records in parser.commits(reader.chunks()):
                 batch.extend(records)
                 if len(batch) >= BATCH:
                     yield Upsert(batch)
                     batch = []
-            if batch:
-                yield Upsert(batch)
-        except BaseException as exc:
-            failed = exc
-            raise
-        finally:
-            if failed is not None and proc.poll() is None:
-                proc.kill()
-            err = proc.stderr.read()
-            proc.stdout.close()
-            proc.stderr.close()
             code = proc.wait()
-            if failed is None and code != 0:
+            if code != 0:
                 where = f" while reading commit {parser.current}" if parser.current else ""
                 raise SyncError(
-                    f"source {self.source.name!r}: git log failed{where}: {_stderr(err)}",
+                    f"source {self.source.name!r}: git log failed{where}: {_stderr(errors.text())}",
                     hint="Nothing from this run was recorded; the next sync starts again.",
                 )
+            if batch:
+                yield Upsert(batch)
+            failed = False
+        finally:
+            if failed and proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            reader.close()
+            errors.close()
 
 
-def _chunks(stream: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    while True:
-        chunk = stream.read(size)
-        if not chunk:
-            return
-        yield chunk
+class _Drain:
+    """Reads a pipe to the end on a thread; the consumer takes the chunks in order."""
+
+    _END = b""
+
+    def __init__(self, stream: IO[bytes], size: int = 1 << 18) -> None:
+        self.stream = stream
+        self.size = size
+        # Bounded, so a slow consumer holds at most ~64 MiB of git's output in memory.
+        self.queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=256)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while chunk := self.stream.read(self.size):
+                self.queue.put(chunk)
+        except (OSError, ValueError) as exc:
+            self.queue.put(exc)
+        self.queue.put(self._END)
+
+    def chunks(self) -> Iterator[bytes]:
+        while True:
+            item = self.queue.get()
+            if isinstance(item, BaseException):
+                raise SyncError(f"reading git's output failed: {item}")
+            if item == self._END:
+                return
+            yield item
+
+    def text(self) -> bytes:
+        self.thread.join()
+        return b"".join(c for c in iter(self.queue.get_nowait, self._END) if isinstance(c, bytes))
+
+    def close(self) -> None:
+        self.stream.close()
+        self.thread.join(timeout=5)
 
 
 class _LogParser:
@@ -396,13 +526,13 @@ class _LogParser:
             if len(header) < self.nfields:
                 raise SyncError(
                     f"source {self.conn.source.name!r}: git log output ended inside commit "
-                    f"{self.current}")
+                    f"{self.current}"
+                )
             yield self.build(header, files)
             done += 1
         self.ctx.progress(advance=done % 200)
 
     def build(self, h: list[bytes], files: list[list[Any]]) -> list[ActivityRecord]:
-        src = self.conn.source
         sha = h[0].decode("ascii")
         parents = h[1].decode("ascii").split()
         an, ae = _text(h[2]), _text(h[3])
@@ -427,10 +557,7 @@ class _LogParser:
         co_authors: list[dict[str, str]] = []
         signed_off: list[dict[str, str]] = []
         if "-by" in message or "-By" in message or "-BY" in message:
-            for m in _TRAILER.finditer(message):
-                name, email = parse_person(m.group(2))
-                entry = {"name": name, "email": email}
-                (co_authors if m.group(1).lower() == "co-authored-by" else signed_off).append(entry)
+            co_authors, signed_off = trailers(message)
         author = person_ref(an, ae, a_canon)
         committer = person_ref(cn, ce, c_canon)
         attrs: dict[str, Any] = {
@@ -444,6 +571,7 @@ class _LogParser:
             "committer_name": cn,
             "committer_email": ce,
             "committer_date": c_iso,
+            "committer_tz_offset": c_off,
             "committed_at": c_utc.isoformat() + "Z",
             "files_changed": len(files),
             "insertions": insertions,
@@ -460,9 +588,16 @@ class _LogParser:
         channel = self.conn.channel
         records = [
             ActivityRecord(
-                item_key=sha, kind="git:commit", occurred_at=a_utc, actor=author,
-                channel=channel, target=target, title=subject, contribution_type="code",
-                attributes=attrs, mentions=(committer,) if committer != author else (),
+                item_key=sha,
+                kind="git:commit",
+                occurred_at=a_utc,
+                actor=author,
+                channel=channel,
+                target=target,
+                title=subject,
+                contribution_type="code",
+                attributes=attrs,
+                mentions=(committer,) if committer != author else (),
             )
         ]
         seen = {ae.lower()} if ae else {an.lower()}
@@ -473,9 +608,16 @@ class _LogParser:
             seen.add(key)
             records.append(
                 ActivityRecord(
-                    item_key=sha, kind="git:co_authored", discriminator=key, occurred_at=a_utc,
-                    actor=person_ref(co["name"], co["email"]), object=author, channel=channel,
-                    target=target, title=subject, contribution_type="code",
+                    item_key=sha,
+                    kind="git:co_authored",
+                    discriminator=key,
+                    occurred_at=a_utc,
+                    actor=person_ref(co["name"], co["email"]),
+                    object=author,
+                    channel=channel,
+                    target=target,
+                    title=subject,
+                    contribution_type="code",
                     attributes={"sha": sha, "author_email": ae, "pr_number": pr},
                 )
             )
@@ -486,8 +628,13 @@ class _LogParser:
             iso_s = iso.decode("ascii")
             return (_EPOCH + timedelta(seconds=int(ts)), iso_s, _offset_minutes(iso_s))
         # git cannot format dates before 1970; read the raw header and do it ourselves.
-        raw = run_git(self.repo, "cat-file", "commit", sha,
-                      what=f"source {self.conn.source.name!r}: reading commit {sha}").stdout
+        raw = run_git(
+            self.repo,
+            "cat-file",
+            "commit",
+            sha,
+            what=f"source {self.conn.source.name!r}: reading commit {sha}",
+        ).stdout
         for m in _RAW_PERSON.finditer(raw.split(b"\n\n", 1)[0]):
             if m.group(1).decode() == who:
                 seconds, zone = int(m.group(4)), m.group(5).decode()

@@ -14,14 +14,48 @@ from collections.abc import Iterable
 
 KNOWN_ACCOUNTS = frozenset(
     {
-        "dependabot", "dependabot-preview", "renovate", "renovate-bot", "renovatebot",
-        "github-actions", "actions-user", "web-flow", "k8s-ci-robot", "ks-ci-bot",
-        "codecov", "codecov-io", "codecov-commenter", "mergify", "snyk-bot", "allcontributors",
-        "all-contributors", "pre-commit-ci", "greenkeeper", "greenkeeperio-bot", "travis-ci",
-        "stale", "imgbot", "whitesource-bolt-for-github", "sonarcloud", "deepsource-autofix",
-        "coveralls", "netlify", "vercel", "gitee-bot", "openfunction-bot", "kubesphere-bot",
-        "fossabot", "copilot-swe-agent", "claassistant", "cla-assistant", "googlebot",
-        "lgtm-com", "pyup-bot", "gitter-badger", "semantic-release-bot", "nobody",
+        "dependabot",
+        "dependabot-preview",
+        "renovate",
+        "renovate-bot",
+        "renovatebot",
+        "github-actions",
+        "actions-user",
+        "web-flow",
+        "k8s-ci-robot",
+        "ks-ci-bot",
+        "codecov",
+        "codecov-io",
+        "codecov-commenter",
+        "mergify",
+        "snyk-bot",
+        "allcontributors",
+        "all-contributors",
+        "pre-commit-ci",
+        "greenkeeper",
+        "greenkeeperio-bot",
+        "travis-ci",
+        "stale",
+        "imgbot",
+        "whitesource-bolt-for-github",
+        "sonarcloud",
+        "deepsource-autofix",
+        "coveralls",
+        "netlify",
+        "vercel",
+        "gitee-bot",
+        "openfunction-bot",
+        "kubesphere-bot",
+        "fossabot",
+        "copilot-swe-agent",
+        "claassistant",
+        "cla-assistant",
+        "googlebot",
+        "lgtm-com",
+        "pyup-bot",
+        "gitter-badger",
+        "semantic-release-bot",
+        "nobody",
     }
 )
 
@@ -34,8 +68,9 @@ class BotRules:
     def __init__(self, patterns: Iterable[str] = ()) -> None:
         self.patterns = [re.compile(p, re.IGNORECASE) for p in patterns]
 
-    def is_bot(self, *, name: str | None = None, email: str | None = None,
-               username: str | None = None) -> bool:
+    def is_bot(
+        self, *, name: str | None = None, email: str | None = None, username: str | None = None
+    ) -> bool:
         candidates = [x for x in (name, email, username) if x]
         if any(p.search(x) for p in self.patterns for x in candidates):
             return True

@@ -20,6 +20,15 @@ from commops.identity.bots import BotRules
 from commops.store.models import Identity, Member
 
 Key = tuple[str, str, str]
+Group = tuple[str, str]  # (platform, e-mail that names the person)
+
+
+def _group(ref: IdentityRef) -> Group | None:
+    if ref.canonical and ref.canonical[1]:
+        return (ref.platform, ref.canonical[1])
+    if ref.kind == "email":
+        return (ref.platform, ref.value)
+    return None
 
 
 class IdentityRegistry:
@@ -27,59 +36,75 @@ class IdentityRegistry:
         self.session = session
         self.bots = bots
         self.ids: dict[Key, int] = {}
-        self.groups: dict[tuple[str, str], int] = {}  # (platform, canonical email) -> member id
+        self.groups: dict[Group, int] = {}  # -> member id
         self.created = 0
 
     def id_of(self, ref: IdentityRef) -> int:
         return self.ids[ref.key]
 
     def ensure(self, refs: Iterable[IdentityRef]) -> None:
+        """Make sure every ref is stored; afterwards ``id_of`` answers for each of them."""
         wanted: dict[Key, IdentityRef] = {}
         for ref in refs:
-            if ref.key not in self.ids and ref.key not in wanted:
-                wanted[ref.key] = ref
-        if not wanted:
-            return
-        self._load(wanted.keys())
-        now = utcnow()
-        new: list[tuple[IdentityRef, Identity]] = []
-        for key, ref in wanted.items():
-            if key in self.ids:
-                continue
-            member_id = self._group_member(ref)
-            if member_id is None:
-                member = Member(
-                    display_name=self._display_name(ref),
-                    is_bot=self._is_bot(ref),
-                    is_staff=False,
-                    tags=[],
-                    created_at=now,
-                )
-                self.session.add(member)
-                self.session.flush([member])
-                member_id = member.id
+            if ref.key not in self.ids:
+                wanted.setdefault(ref.key, ref)
                 if ref.canonical and ref.canonical[1]:
-                    self.groups[(ref.platform, ref.canonical[1])] = member_id
                     canon = IdentityRef(ref.platform, "email", ref.canonical[1], ref.canonical[0])
                     if canon.key not in self.ids:
-                        self._load([canon.key])
-                    if canon.key not in self.ids:
-                        new.append((canon, self._identity(canon, member_id, now)))
-                        self.ids[canon.key] = -1
-                elif ref.kind == "email":
-                    self.groups[(ref.platform, ref.value)] = member_id
-            new.append((ref, self._identity(ref, member_id, now)))
-            self.ids[key] = -1
-        self.session.add_all([ident for _, ident in new])
-        self.session.flush([ident for _, ident in new])
-        for ref, ident in new:
+                        wanted.setdefault(canon.key, canon)
+        if not wanted:
+            return
+        self._load_ids(wanted)
+        missing = [ref for key, ref in wanted.items() if key not in self.ids]
+        if not missing:
+            return
+        self._load_groups({g for ref in missing if (g := _group(ref)) is not None})
+        now = utcnow()
+        by_group: dict[Group, Member] = {}
+        alone: dict[Key, Member] = {}
+        for ref in missing:
+            group = _group(ref)
+            if group is None:
+                alone[ref.key] = self._member(ref, now)
+            elif group not in self.groups:
+                if group not in by_group:
+                    by_group[group] = self._member(ref, now)
+                elif ref.canonical is not None:  # the mailmap's name wins over a raw one
+                    by_group[group].display_name = self._display_name(ref)
+        members = [*by_group.values(), *alone.values()]
+        self.session.add_all(members)
+        self.session.flush(members)
+        for group, member in by_group.items():
+            self.groups[group] = member.id
+        idents = []
+        for ref in missing:
+            group = _group(ref)
+            member_id = alone[ref.key].id if group is None else self.groups[group]
+            idents.append(
+                Identity(
+                    platform=ref.platform,
+                    kind=ref.kind,
+                    value=ref.value,
+                    name=ref.name,
+                    verified=False,
+                    is_bot=self._is_bot(ref),
+                    member_id=member_id,
+                    created_at=now,
+                )
+            )
+        self.session.add_all(idents)
+        self.session.flush(idents)
+        for ref, ident in zip(missing, idents, strict=True):
             self.ids[ref.key] = ident.id
-        self.created += len(new)
+        self.created += len(idents)
 
-    def _identity(self, ref: IdentityRef, member_id: int, now: datetime) -> Identity:
-        return Identity(
-            platform=ref.platform, kind=ref.kind, value=ref.value, name=ref.name,
-            verified=False, is_bot=self._is_bot(ref), member_id=member_id, created_at=now,
+    def _member(self, ref: IdentityRef, now: datetime) -> Member:
+        return Member(
+            display_name=self._display_name(ref),
+            is_bot=self._is_bot(ref),
+            is_staff=False,
+            tags=[],
+            created_at=now,
         )
 
     def _is_bot(self, ref: IdentityRef) -> bool:
@@ -95,36 +120,24 @@ class IdentityRegistry:
             return ref.canonical[0]
         return ref.name or (ref.value.split("@", 1)[0] if ref.kind == "email" else ref.value)
 
-    def _group_member(self, ref: IdentityRef) -> int | None:
-        email = ref.canonical[1] if ref.canonical and ref.canonical[1] else (
-            ref.value if ref.kind == "email" else None)
-        if email is None:
-            return None
-        group = (ref.platform, email)
-        if group in self.groups:
-            return self.groups[group]
-        row = self.session.execute(
-            select(Identity.member_id).where(
-                Identity.platform == ref.platform, Identity.kind == "email", Identity.value == email
-            )
-        ).first()
-        if row is not None:
-            self.groups[group] = row[0]
-            return int(row[0])
-        return None
-
-    def _load(self, keys: Iterable[Key]) -> None:
+    def _load_ids(self, keys: Iterable[Key]) -> None:
         by_pk: dict[tuple[str, str], list[str]] = defaultdict(list)
         for platform, kind, value in keys:
             by_pk[(platform, kind)].append(value)
         for (platform, kind), values in by_pk.items():
             for i in range(0, len(values), 500):
                 rows = self.session.execute(
-                    select(Identity.id, Identity.value).where(
+                    select(Identity.id, Identity.value, Identity.member_id).where(
                         Identity.platform == platform,
                         Identity.kind == kind,
                         Identity.value.in_(values[i : i + 500]),
                     )
                 )
-                for ident_id, value in rows:
+                for ident_id, value, member_id in rows:
                     self.ids[(platform, kind, value)] = ident_id
+                    if kind == "email":
+                        self.groups.setdefault((platform, value), member_id)
+
+    def _load_groups(self, groups: set[Group]) -> None:
+        todo = [g for g in groups if g not in self.groups]
+        self._load_ids([(platform, "email", email) for platform, email in todo])

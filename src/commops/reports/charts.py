@@ -19,12 +19,22 @@ for (const [id, spec] of Object.entries(specs)) {
 
 
 @cache
+def vega_lite_version() -> str:
+    """The newest Vega-Lite that vl-convert ships (e.g. ``6.4``): the page's bundle and every
+    spec's ``$schema`` name the same one, so the browser draws what the schema describes."""
+    import vl_convert
+
+    versions: list[str] = vl_convert.get_vegalite_versions()
+    return max(versions, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
+@cache
 def chart_script() -> str:
     """The bundle (Vega, Vega-Lite, Vega-Embed) plus the code that draws every chart on a page.
     Safe to put inside a <script> element."""
     import vl_convert
 
-    bundle: str = vl_convert.javascript_bundle(_SNIPPET)
+    bundle: str = vl_convert.javascript_bundle(_SNIPPET, vl_version=vega_lite_version())
     return bundle.replace("</script", "<\\/script")
 
 
@@ -34,7 +44,9 @@ def specs_json(specs: dict[str, dict[str, Any]]) -> str:
 
 def _base(title: str, values: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        # An identifier, never fetched: the page draws offline with the bundled Vega-Lite.
+        "$schema": "https://vega.github.io/schema/vega-lite/v"
+        f"{vega_lite_version().split('.')[0]}.json",
         "title": title,
         "width": "container",
         "height": 220,
@@ -43,8 +55,18 @@ def _base(title: str, values: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def bar_over_time(title: str, rows: Sequence[dict[str, Any]], field: str, label: str,
-                  time_unit: str = "yearmonth") -> dict[str, Any]:
+# Periods arrive as dates ("2024-03-01"), which browsers read as UTC midnight: bucketing them
+# with a local-time unit would move every bar one period back west of Greenwich. Hence the utc
+# time units.
+
+
+def bar_over_time(
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    field: str,
+    label: str,
+    time_unit: str = "utcyearmonth",
+) -> dict[str, Any]:
     spec = _base(title, [{"period": str(r["period"]), field: r[field]} for r in rows])
     spec.update(
         mark={"type": "bar", "tooltip": True, "color": "#3b6fb6"},
@@ -56,11 +78,16 @@ def bar_over_time(title: str, rows: Sequence[dict[str, Any]], field: str, label:
     return spec
 
 
-def lines_over_time(title: str, rows: Sequence[dict[str, Any]], fields: dict[str, str],
-                    time_unit: str = "yearmonth") -> dict[str, Any]:
+def lines_over_time(
+    title: str,
+    rows: Sequence[dict[str, Any]],
+    fields: dict[str, str],
+    time_unit: str = "utcyearmonth",
+) -> dict[str, Any]:
     values = [
         {"period": str(r["period"]), "series": label, "value": r[field]}
-        for r in rows for field, label in fields.items()
+        for r in rows
+        for field, label in fields.items()
     ]
     spec = _base(title, values)
     spec.update(
@@ -68,20 +95,36 @@ def lines_over_time(title: str, rows: Sequence[dict[str, Any]], fields: dict[str
         encoding={
             "x": {"field": "period", "type": "temporal", "timeUnit": time_unit, "title": None},
             "y": {"field": "value", "type": "quantitative", "title": None},
-            "color": {"field": "series", "type": "nominal", "title": None,
-                      "legend": {"orient": "top"}},
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "top"},
+            },
         },
     )
     return spec
 
 
 def ranking(title: str, rows: Sequence[dict[str, Any]], label: str, field: str) -> dict[str, Any]:
-    spec = _base(title, [{"who": r[label], field: r[field]} for r in rows])
-    spec["height"] = {"step": 18}
+    """Bars in the rows' order. Two people can share a name (two members not merged yet), so
+    each bar is labelled with its rank: grouping by the bare name would stack them into one."""
+    values = [
+        {"rank": n, "who": f"{n}. {r[label]}", field: r[field]} for n, r in enumerate(rows, 1)
+    ]
+    spec = _base(title, values)
+    # 18px a bar. A number, not {"step": 18}: with a width that follows the page, a step
+    # height makes Vega-Lite warn in the console that it drops "fit-y".
+    spec["height"] = 18 * max(len(values), 1)
     spec.update(
         mark={"type": "bar", "tooltip": True, "color": "#2f8f5b"},
         encoding={
-            "y": {"field": "who", "type": "nominal", "sort": "-x", "title": None},
+            "y": {
+                "field": "who",
+                "type": "nominal",
+                "title": None,
+                "sort": {"field": "rank", "order": "ascending"},
+            },
             "x": {"field": field, "type": "quantitative", "title": field.replace("_", " ")},
         },
     )

@@ -61,11 +61,18 @@ def upgrade() -> None:
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
         sa.Column("origin", sa.String(length=100), nullable=True),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_enrollments_member_id_members"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"],
-                                name=op.f("fk_enrollments_organization_id_organizations"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["members.id"],
+            name=op.f("fk_enrollments_member_id_members"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_enrollments_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enrollments")),
     )
     op.create_index(op.f("ix_enrollments_member_id"), "enrollments", ["member_id"])
@@ -81,8 +88,9 @@ def upgrade() -> None:
         sa.Column("is_bot", sa.Boolean(), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["member_id"], ["members.id"],
-                                name=op.f("fk_identities_member_id_members")),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_identities_member_id_members")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identities")),
         sa.UniqueConstraint("platform", "kind", "value", name=op.f("uq_identities_platform")),
     )
@@ -94,8 +102,12 @@ def upgrade() -> None:
         sa.Column("stream", sa.String(length=200), nullable=False),
         sa.Column("cursor", JSON, nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
-                                name=op.f("fk_sync_state_source_id_sources"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_sync_state_source_id_sources"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_state")),
         sa.UniqueConstraint("source_id", "stream", name=op.f("uq_sync_state_source_id")),
     )
@@ -115,12 +127,22 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=True),
         sa.Column("contribution_type", sa.String(length=40), nullable=True),
         sa.Column("attributes", JSON, nullable=False),
-        sa.ForeignKeyConstraint(["actor_identity_id"], ["identities.id"],
-                                name=op.f("fk_activities_actor_identity_id_identities")),
-        sa.ForeignKeyConstraint(["object_identity_id"], ["identities.id"],
-                                name=op.f("fk_activities_object_identity_id_identities")),
-        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
-                                name=op.f("fk_activities_source_id_sources"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["actor_identity_id"],
+            ["identities.id"],
+            name=op.f("fk_activities_actor_identity_id_identities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["object_identity_id"],
+            ["identities.id"],
+            name=op.f("fk_activities_object_identity_id_identities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_activities_source_id_sources"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_activities")),
         sa.UniqueConstraint("uid", name=op.f("uq_activities_uid")),
     )

@@ -31,8 +31,12 @@ def upgrade() -> None:
         sa.Column("items_removed", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("warnings", JSON, nullable=False),
-        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
-                                name=op.f("fk_sync_runs_source_id_sources"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_sync_runs_source_id_sources"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_runs")),
     )
     op.create_index(op.f("ix_sync_runs_source_id"), "sync_runs", ["source_id"])
