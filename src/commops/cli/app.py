@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from commops import __version__
 from commops.cli.common import (
@@ -233,9 +234,13 @@ def _report_sync(results: list[Any], as_json: bool) -> None:
                 f"removed, {r.identities} new identities ({r.seconds:.1f}s)"
             )
         else:
-            err_console.print(f"[red]✗[/] {r.source}: {r.error}", highlight=False)
+            err_console.print(
+                f"[red]✗[/] {escape(r.source)}: {escape(r.error or 'failed')}",
+                highlight=False,
+                soft_wrap=True,
+            )
         for w in r.warnings:
-            err_console.print(f"  [yellow]warning:[/] {w}", highlight=False)
+            err_console.print(f"  [yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -248,21 +253,33 @@ class ActivityFormat(StrEnum):
 
 def _export(what: str, fmt: str, source: list[str] | None, output: Path | None) -> None:
     from commops.exports import export
+    from commops.sources import get_sources
 
     with workspace() as ws:
+        if source:
+            get_sources(ws.store, list(source))  # unknown names fail clearly
         if output is None:
             n = export(ws.store, what, fmt, sys.stdout, source)
         else:
             tmp = output.with_name(output.name + ".part")
-            with tmp.open("w", encoding="utf-8", newline="") as out:
-                n = export(ws.store, what, fmt, out, source)
-            tmp.replace(output)
-    err_console.print(f"{n} {what} exported" + (f" to {output}" if output else ""))
+            try:
+                with tmp.open("w", encoding="utf-8", newline="") as out:
+                    n = export(ws.store, what, fmt, out, source)
+                tmp.replace(output)
+            finally:
+                tmp.unlink(missing_ok=True)
+    err_console.print(
+        f"{n} {what} exported" + (f" to {escape(str(output))}" if output else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @export_app.command("activities")
 def export_activities(
-    fmt: Annotated[ActivityFormat, typer.Option("--format", "-f")] = ActivityFormat.jsonl,
+    fmt: Annotated[
+        ActivityFormat, typer.Option("--format", "-f", help="JSON Lines or CSV.")
+    ] = ActivityFormat.jsonl,
     source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
@@ -279,7 +296,9 @@ class IdentityFormat(StrEnum):
 
 @export_app.command("identities")
 def export_identities(
-    fmt: Annotated[IdentityFormat, typer.Option("--format", "-f")] = IdentityFormat.jsonl,
+    fmt: Annotated[
+        IdentityFormat, typer.Option("--format", "-f", help="JSON Lines.")
+    ] = IdentityFormat.jsonl,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
@@ -348,12 +367,16 @@ def metrics(
 ) -> None:
     """Community health metrics over the analytics snapshot (definitions: docs/metrics.md)."""
     from commops.analytics.engine import Engine
-    from commops.analytics.metrics import Metrics, Params
+    from commops.analytics.metrics import DEFINITIONS, Metrics, Params
     from commops.analytics.snapshot import Snapshot
     from commops.sources import get_sources
 
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv")
+    if name is not None and name not in DEFINITIONS:
+        raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
+    if as_csv and name is None:
+        raise UsageError("--csv prints one metric: name it, e.g. `commops metrics commits --csv`")
     params = Params(
         since=_date("--since", since),
         until=_date("--until", until),
@@ -374,10 +397,6 @@ def metrics(
         out = [r.to_json() for r in results]
         print_json(out[0] if name else {"series": out[0], "totals": out[1], "top": out[2]})
     elif as_csv:
-        if len(results) > 1:
-            raise UsageError(
-                "--csv prints one metric: name it, e.g. `commops metrics commits --csv`"
-            )
         print_csv(results[0].columns, results[0].rows)
     else:
         for r in results:
@@ -436,10 +455,12 @@ def quickstart(
         print_json(outcome.to_json())
         return
     totals = outcome.totals.rows[0]
+    first, last = totals["first_activity"], totals["last_activity"]
+    # No first/last activity when every commit is a bot's.
+    span = f" ({first:%Y-%m-%d} to {last:%Y-%m-%d})" if first and last else ""
     console.print(
-        f"\n[bold]{outcome.source}[/]: {totals['commits']} commits by "
-        f"{totals['active_contributors']} contributors "
-        f"({totals['first_activity']:%Y-%m-%d} to {totals['last_activity']:%Y-%m-%d}), "
+        f"\n[bold]{escape(outcome.source)}[/]: {totals['commits']} commits by "
+        f"{totals['active_contributors']} contributors{span}, "
         f"{totals['merged_prs']} merged pull requests."
     )
     console.print(table("By year", outcome.yearly.columns, outcome.yearly.rows))
