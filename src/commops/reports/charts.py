@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
@@ -55,6 +55,13 @@ def _base(title: str, values: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _count_axis(values: Iterable[Any], most: int) -> dict[str, Any]:
+    """Every measure drawn is a count: no tick at 0.5 commits. At most ``most`` ticks, and no
+    more than the largest value, so the step is never below 1 (Vega ignores tickMinStep)."""
+    top = max((int(v) for v in values if v is not None), default=0)
+    return {"tickCount": max(1, min(top, most))}
+
+
 # Periods arrive as dates ("2024-03-01"), which browsers read as UTC midnight: bucketing them
 # with a local-time unit would move every bar one period back west of Greenwich. Hence the utc
 # time units.
@@ -72,7 +79,12 @@ def bar_over_time(
         mark={"type": "bar", "tooltip": True, "color": "#3b6fb6"},
         encoding={
             "x": {"field": "period", "type": "temporal", "timeUnit": time_unit, "title": None},
-            "y": {"field": field, "type": "quantitative", "title": label},
+            "y": {
+                "field": field,
+                "type": "quantitative",
+                "title": label,
+                "axis": _count_axis((r[field] for r in rows), 5),
+            },
         },
     )
     return spec
@@ -93,8 +105,19 @@ def lines_over_time(
     spec.update(
         mark={"type": "line", "point": True, "tooltip": True},
         encoding={
-            "x": {"field": "period", "type": "temporal", "timeUnit": time_unit, "title": None},
-            "y": {"field": "value", "type": "quantitative", "title": None},
+            "x": {
+                "field": "period",
+                "type": "temporal",
+                "timeUnit": time_unit,
+                "title": None,
+                "axis": {"grid": False},  # a line a month would crowd the plot
+            },
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": None,
+                "axis": _count_axis((v["value"] for v in values), 5),
+            },
             "color": {
                 "field": "series",
                 "type": "nominal",
@@ -125,7 +148,12 @@ def ranking(title: str, rows: Sequence[dict[str, Any]], label: str, field: str) 
                 "title": None,
                 "sort": {"field": "rank", "order": "ascending"},
             },
-            "x": {"field": field, "type": "quantitative", "title": field.replace("_", " ")},
+            "x": {
+                "field": field,
+                "type": "quantitative",
+                "title": field.replace("_", " "),
+                "axis": _count_axis((v[field] for v in values), 8),
+            },
         },
     )
     return spec
