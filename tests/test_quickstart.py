@@ -171,6 +171,26 @@ def test_quickstart_missing_path_fails_with_hint(tmp_path: Path) -> None:
     assert not (tmp_path / "ws").exists()
 
 
+def test_quickstart_bots_only_history_page_says_nothing_to_draw(
+    git_repo: GitRepo, tmp_path: Path
+) -> None:
+    git_repo.commit(
+        "Bump a dependency",
+        author="dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>",
+        files={"c.txt": "1\n"},
+    )
+    ws = tmp_path / "ws"
+
+    proc = _commops("quickstart", str(git_repo.path), "--into", str(ws))
+
+    assert proc.returncode == 0, proc.stderr
+    assert "repo: 0 commits by 0 contributors" in proc.stdout
+    html = (ws / "report.html").read_text(encoding="utf-8")
+    # Vega would draw empty charts with axes at infinity: the page says so in words instead.
+    assert _specs(html) == {}
+    assert html.count("Nothing to draw: no activity by people") == len(CHART_IDS)
+
+
 def test_quickstart_ranking_keeps_namesakes_apart() -> None:
     rows = [{"display_name": "Rick", "commits": 9}, {"display_name": "Rick", "commits": 4}]
 

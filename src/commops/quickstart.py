@@ -132,6 +132,10 @@ def write_page(o: Outcome, branch: str) -> None:
             "Top contributors by commits", o.top.rows, "display_name", "commits"
         ),
     }
+    # A chart with no data makes Vega draw an axis at infinity and fill the console with errors:
+    # the page says there is nothing to draw instead (a history of bots' commits only).
+    drawn = {k: spec for k, spec in specs.items() if spec["data"]["values"]}
+    panels = [{"id": k, "title": spec["title"], "drawn": k in drawn} for k, spec in specs.items()]
     env = Environment(
         loader=PackageLoader("commops.reports", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
@@ -153,10 +157,10 @@ def write_page(o: Outcome, branch: str) -> None:
             {"label": "lines added", "value": f"{totals['insertions']:,}"},
             {"label": "lines removed", "value": f"{totals['deletions']:,}"},
         ],
-        charts=list(specs),
+        charts=panels,
         top=o.top.rows,
         yearly=o.yearly.rows,
-        specs_json=charts.specs_json(specs),
+        specs_json=charts.specs_json(drawn),
         chart_script=charts.chart_script(),
     )
     tmp = o.html.with_name(o.html.name + ".part")
