@@ -4,7 +4,7 @@ PG_PORT ?= 54329
 PG_DIR ?= /tmp/commops-pg
 export COMMOPS_TEST_POSTGRES_URL ?= $(shell cat $(PG_DIR)/url 2>/dev/null)
 
-.PHONY: install dev lint typecheck test check bench services services-stop docs-check
+.PHONY: install dev lint typecheck test check bench services services-stop docs docs-check
 
 install:
 	$(PYTHON) -m pip install .
@@ -13,8 +13,8 @@ dev:
 	$(PYTHON) -m pip install -e '.[dev]'
 
 lint:
-	ruff check src tests bench
-	ruff format --check src tests bench
+	ruff check src tests bench scripts
+	ruff format --check src tests bench scripts
 
 typecheck:
 	mypy
@@ -22,7 +22,13 @@ typecheck:
 test:
 	pytest -n 2 --dist loadfile
 
-check: lint typecheck test
+check: lint typecheck docs-check test
+
+docs:
+	$(PYTHON) scripts/gen_cli_docs.py
+
+docs-check:
+	$(PYTHON) scripts/gen_cli_docs.py --check
 
 bench:
 	$(PYTHON) bench/git_import.py $(REPO)
