@@ -102,11 +102,10 @@ def add_git_source(
 
 def list_sources(store: Store) -> list[SourceSummary]:
     with store.session() as session:
-        counts = dict(
-            session.execute(select(Activity.source_id, func.count()).group_by(Activity.source_id))
-            .tuples()
-            .all()
-        )
+        rows = session.execute(
+            select(Activity.source_id, func.count()).group_by(Activity.source_id)
+        ).all()
+        counts: dict[int, int] = {row[0]: row[1] for row in rows}
         return [
             SourceSummary(
                 name=s.name,

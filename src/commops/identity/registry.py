@@ -73,7 +73,7 @@ class IdentityRegistry:
                     by_group[group].display_name = self._display_name(ref)
         members = [*by_group.values(), *alone.values()]
         self.session.add_all(members)
-        self.session.flush(members)
+        self.session.flush()
         for group, member in by_group.items():
             self.groups[group] = member.id
         idents = []
@@ -93,7 +93,7 @@ class IdentityRegistry:
                 )
             )
         self.session.add_all(idents)
-        self.session.flush(idents)
+        self.session.flush()
         for ref, ident in zip(missing, idents, strict=True):
             self.ids[ref.key] = ident.id
         self.created += len(idents)
