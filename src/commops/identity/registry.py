@@ -23,6 +23,28 @@ Key = tuple[str, str, str]
 Group = tuple[str, str]  # (platform, e-mail that names the person)
 
 
+# identities.value, identities.name and members.display_name are String(500); PostgreSQL
+# enforces it. Longer text (a garbled trailer) is cut rather than failing the whole sync.
+MAX_TEXT = 500
+
+
+def _fit(ref: IdentityRef) -> IdentityRef:
+    canon = ref.canonical
+    if (
+        len(ref.value) <= MAX_TEXT
+        and (ref.name is None or len(ref.name) <= MAX_TEXT)
+        and (canon is None or max(len(canon[0]), len(canon[1])) <= MAX_TEXT)
+    ):
+        return ref
+    return IdentityRef(
+        ref.platform,
+        ref.kind,
+        ref.value[:MAX_TEXT],
+        None if ref.name is None else ref.name[:MAX_TEXT],
+        None if canon is None else (canon[0][:MAX_TEXT], canon[1][:MAX_TEXT]),
+    )
+
+
 def _group(ref: IdentityRef) -> Group | None:
     if ref.canonical and ref.canonical[1]:
         return (ref.platform, ref.canonical[1])
@@ -40,12 +62,13 @@ class IdentityRegistry:
         self.created = 0
 
     def id_of(self, ref: IdentityRef) -> int:
-        return self.ids[ref.key]
+        found = self.ids.get(ref.key)
+        return found if found is not None else self.ids[_fit(ref).key]
 
     def ensure(self, refs: Iterable[IdentityRef]) -> None:
         """Make sure every ref is stored; afterwards ``id_of`` answers for each of them."""
         wanted: dict[Key, IdentityRef] = {}
-        for ref in refs:
+        for ref in map(_fit, refs):
             if ref.key not in self.ids:
                 wanted.setdefault(ref.key, ref)
                 if ref.canonical and ref.canonical[1]:
