@@ -298,9 +298,13 @@ class GitConnector(Connector):
 
     def _head(self, repo: Path) -> str:
         ref = self.branch
-        proc = run_git(
-            repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what="", check=False
-        )
+        # The branch first: a tag of the same name would win over it in plain `rev-parse`.
+        for rev in ([] if ref == "HEAD" else [f"refs/heads/{ref}"]) + [ref]:
+            proc = run_git(
+                repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what="", check=False
+            )
+            if proc.returncode == 0:
+                break
         if proc.returncode != 0:
             has_any = (
                 run_git(
@@ -432,6 +436,12 @@ class GitConnector(Connector):
 
 
 class _Drain:
+            # A user's or repository's config must not change the numbers: the root commit's
+            # files count, and paths are never made relative to a subfolder.
+            "-c",
+            "log.showRoot=true",
+            "-c",
+            "diff.relative=false",
     """Reads a pipe to the end on a thread; the consumer takes the chunks in order."""
 
     _END = b""
