@@ -9,6 +9,8 @@ store holds: commits no longer reachable are removed, missing ones are read by o
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import queue
 import re
@@ -201,7 +203,11 @@ class GitRepo:
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    if safe == name:
+        return name
+    # "org/app" and "org_app" are two sources: they must not share a clone.
+    return f"{safe}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def check_repository(path: Path, source_name: str) -> None:
@@ -238,6 +244,43 @@ def default_branch(location: str, source_name: str) -> str:
     if proc.returncode == 0:
         return proc.stdout.decode().strip().removeprefix("refs/heads/")
     return "HEAD"
+
+
+def check_branch(location: str, branch: str, source_name: str) -> None:
+    """Fail early when the branch a new source names is not there; an empty repository has
+    no branches yet and is let through (its sync says it is empty)."""
+    if is_url(location):
+        proc = run_git(
+            None,
+            "ls-remote",
+            "--heads",
+            location,
+            what=f"source {source_name!r}: {location} cannot be reached",
+        )
+        lines = proc.stdout.decode("utf-8", "replace").splitlines()
+        heads = [ln.split("\t", 1)[1].removeprefix("refs/heads/") for ln in lines if "\t" in ln]
+        if not heads or branch in heads or branch == "HEAD":
+            return
+    else:
+        path = Path(location)
+        check_repository(path, source_name)
+        rev = f"{branch}^{{commit}}"
+        if (
+            run_git(path, "rev-parse", "--verify", "--quiet", rev, what="", check=False).returncode
+            == 0
+        ):
+            return
+        heads = (
+            run_git(path, "for-each-ref", "--format=%(refname:short)", "refs/heads", what="")
+            .stdout.decode("utf-8", "replace")
+            .split()
+        )
+        if not heads:
+            return
+    raise SourceError(
+        f"source {source_name!r}: branch {branch!r} not found in {location}",
+        hint=f"Branches there: {', '.join(heads[:10])}.",
+    )
 
 
 class GitConnector(Connector):
@@ -360,13 +403,31 @@ class GitConnector(Connector):
         )
         return set(proc.stdout.decode().split())
 
-    def _command(self, repo: Path, revs: list[str]) -> list[str]:
+    def _failed_commit(
+        self, repo: Path, revs: list[str], stdin: bytes | None, last: str | None
+    ) -> str | None:
+        """The commit ``git log`` was reading when it died (only run after a failure). git
+        prints a commit before its diff, unless the diff cannot even start (a missing tree):
+        then the culprit is the next commit in the walk, not the last one printed."""
+        if last is not None:
+            # The same diff as the failed run, for that one commit (diff-tree is laxer).
+            check = run_git(repo, *self._log_args(["-1", last]), what="", check=False)
+            if check.returncode != 0:
+                return last
+        if stdin is not None:
+            order = stdin.decode("ascii").split()
+        else:
+            listed = run_git(repo, "rev-list", *revs, what="", check=False)
+            if listed.returncode != 0:
+                return None
+            order = listed.stdout.decode("ascii").split()
+        at = order.index(last) + 1 if last in order else 0 if last is None else len(order)
+        return order[at] if at < len(order) else None
+
+    def _log_args(self, revs: list[str]) -> list[str]:
         fields = _FIELDS[:-2] + (_MAILMAP_FIELDS if self.mailmap else ()) + _FIELDS[-2:]
         fmt = "%x01" + "%x00".join(fields) + "%x00"
         return [
-            "git",
-            "-C",
-            str(repo),
             "-c",
             "log.showSignature=false",
             "-c",
@@ -375,6 +436,12 @@ class GitConnector(Connector):
             "i18n.logOutputEncoding=UTF-8",
             "-c",
             "log.mailmap=true",
+            # A user's or repository's config must not change the numbers: the root commit's
+            # files count, and paths are never made relative to a subfolder.
+            "-c",
+            "log.showRoot=true",
+            "-c",
+            "diff.relative=false",
             "log",
             "-z",
             "--numstat",
@@ -391,7 +458,7 @@ class GitConnector(Connector):
         self, repo: Path, revs: list[str], stdin: bytes | None, ctx: SyncContext
     ) -> Iterator[Change]:
         proc = subprocess.Popen(
-            self._command(repo, revs),
+            ["git", "-C", str(repo), *self._log_args(revs)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=git_env(),
@@ -419,7 +486,14 @@ class GitConnector(Connector):
                     batch = []
             code = proc.wait()
             if code != 0:
-                where = f" while reading commit {parser.current}" if parser.current else ""
+                bad = self._failed_commit(repo, revs, stdin, parser.current)
+                where = (
+                    f" while reading commit {bad}"
+                    if bad
+                    else f" after commit {parser.current}"
+                    if parser.current
+                    else ""
+                )
                 raise SyncError(
                     f"source {self.source.name!r}: git log failed{where}: {_stderr(errors.text())}",
                     hint="Nothing from this run was recorded; the next sync starts again.",
@@ -433,15 +507,11 @@ class GitConnector(Connector):
             proc.wait()
             reader.close()
             errors.close()
+            if parser.mailmap is not None:
+                parser.mailmap.close()
 
 
 class _Drain:
-            # A user's or repository's config must not change the numbers: the root commit's
-            # files count, and paths are never made relative to a subfolder.
-            "-c",
-            "log.showRoot=true",
-            "-c",
-            "diff.relative=false",
     """Reads a pipe to the end on a thread; the consumer takes the chunks in order."""
 
     _END = b""
@@ -476,8 +546,62 @@ class _Drain:
         return b"".join(c for c in iter(self.queue.get_nowait, self._END) if isinstance(c, bytes))
 
     def close(self) -> None:
+        # git has exited: the thread reaches the end of the pipe, unless it waits on a full
+        # queue because the consumer stopped early. Empty the queue until it is done.
+        while self.thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self.queue.get(timeout=0.05)
         self.stream.close()
-        self.thread.join(timeout=5)
+
+
+class _Mailmap:
+    """The repository's .mailmap for co-author trailers, which ``git log`` does not map: one
+    ``git check-mailmap --stdin`` process for the whole run, started at the first co-author."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.broken = False
+        self.cache: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+    def canonical(self, name: str, email: str) -> tuple[str, str] | None:
+        key = (name, email)
+        if key not in self.cache:
+            self.cache[key] = self._ask(name, email)
+        return self.cache[key]
+
+    def _ask(self, name: str, email: str) -> tuple[str, str] | None:
+        if self.broken or not email or any(c in name + email for c in "<>\n"):
+            return None
+        try:
+            if self.proc is None:
+                self.proc = subprocess.Popen(
+                    ["git", "-C", str(self.repo), "check-mailmap", "--stdin"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=git_env(),
+                )
+            assert self.proc.stdin is not None
+            assert self.proc.stdout is not None
+            self.proc.stdin.write(f"{name} <{email}>\n".encode())
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except OSError:
+            line = b""
+        if not line.endswith(b"\n"):  # git without --stdin, or it died: map nothing more
+            self.broken = True
+            return None
+        mapped = parse_person(_text(line[:-1]))
+        return None if mapped == (name, email) else mapped
+
+    def close(self) -> None:
+        if self.proc is not None:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            self.proc.wait()
 
 
 class _LogParser:
@@ -485,6 +609,7 @@ class _LogParser:
         self.conn = conn
         self.repo = repo
         self.ctx = ctx
+        self.mailmap = _Mailmap(repo) if conn.mailmap else None
         self.nfields = len(_FIELDS) + (len(_MAILMAP_FIELDS) if conn.mailmap else 0)
         self.current: str | None = None
 
@@ -566,7 +691,7 @@ class _LogParser:
         pr, merged_branch = pr_number(subject)
         co_authors: list[dict[str, str]] = []
         signed_off: list[dict[str, str]] = []
-        if "-by" in message or "-By" in message or "-BY" in message:
+        if "-b" in message or "-B" in message:  # "-by", any case: skip the scan when absent
             co_authors, signed_off = trailers(message)
         author = person_ref(an, ae, a_canon)
         committer = person_ref(cn, ce, c_canon)
@@ -610,7 +735,9 @@ class _LogParser:
                 mentions=(committer,) if committer != author else (),
             )
         ]
-        seen = {ae.lower()} if ae else {an.lower()}
+        # The author is not their own co-author, whether a trailer names them by e-mail or,
+        # without one, by name.
+        seen = {ae.lower(), an.lower()}
         for co in co_authors:
             key = (co["email"] or co["name"]).lower()
             if not key or key in seen:
@@ -622,7 +749,11 @@ class _LogParser:
                     kind="git:co_authored",
                     discriminator=key,
                     occurred_at=a_utc,
-                    actor=person_ref(co["name"], co["email"]),
+                    actor=person_ref(
+                        co["name"],
+                        co["email"],
+                        self.mailmap.canonical(co["name"], co["email"]) if self.mailmap else None,
+                    ),
                     object=author,
                     channel=channel,
                     target=target,
