@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 
 from commops.clock import utcnow
 from commops.connectors.base import Connector, SourceInfo
-from commops.connectors.git import GitConnector, check_repository, default_branch, is_url, run_git
+from commops.connectors.git import (
+    GitConnector,
+    check_branch,
+    check_repository,
+    default_branch,
+    is_url,
+    run_git,
+)
 from commops.errors import SourceError
 from commops.store.db import Store
 from commops.store.models import Activity, Source
@@ -87,7 +94,10 @@ def add_git_source(
         for other in same:
             if other.options.get("branch") == branch or branch is None:
                 raise SourceError(f"{location} is already the source {other.name!r}")
-    branch = branch or default_branch(location, name)
+    if branch is None:
+        branch = default_branch(location, name)
+    else:
+        check_branch(location, branch, name)
     with store.session() as session:
         source = Source(
             name=name,
