@@ -56,6 +56,13 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision the migrations folder holds."""
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+
+
 class Store:
     """The database of a workspace."""
 
@@ -95,6 +102,7 @@ class Store:
     def migrate(self, revision: str = "head") -> None:
         from alembic import command
         from alembic.config import Config as AlembicConfig
+        from alembic.util import CommandError
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -102,7 +110,7 @@ class Store:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, CommandError) as exc:
             raise StoreError(f"migrating {redact(self.url)} failed: {exc}") from exc
 
     def ensure_schema(self, *, create: bool = False) -> bool:
@@ -111,6 +119,12 @@ class Store:
         current = self.current_revision()
         if current == HEAD_REVISION:
             return False
+        if current is not None and current not in known_revisions():
+            raise StoreError(
+                f"database {redact(self.url)} is at schema revision {current!r}, which this "
+                f"version of commops does not know (its newest is {HEAD_REVISION!r})",
+                hint="It was written by a newer commops: upgrade commops to open it.",
+            )
         if current is None and not create:
             with self.engine.connect() as conn:
                 tables = inspect(conn).get_table_names()
