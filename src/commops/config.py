@@ -39,7 +39,10 @@ class Config:
 def _get(
     table: dict[str, Any], path: Path, section: str, key: str, kind: type, default: Any
 ) -> Any:
-    value = table.get(section, {}).get(key, default)
+    part = table.get(section, {})
+    if not isinstance(part, dict):
+        raise ConfigError(f"{path}: [{section}] must be a table, got {type(part).__name__}")
+    value = part.get(key, default)
     if not isinstance(value, kind):
         raise ConfigError(
             f"{path}: [{section}] {key} must be a {kind.__name__}, got {type(value).__name__}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from commops.config import CONFIG_NAME, DEFAULT_DATABASE_URL, Config, load_config, write_config
 from commops.errors import WorkspaceError
@@ -47,7 +48,10 @@ def find_root(explicit: Path | None = None, cwd: Path | None = None) -> Path:
 
 def resolve_database_url(root: Path, url: str) -> str:
     """SQLite paths in commops.toml are relative to the workspace, so it can be moved."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # Store reports it as a URL that cannot be used
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
         if not path.is_absolute():
@@ -111,12 +115,18 @@ def init_workspace(directory: Path, database_url: str | None = None) -> tuple[Wo
         raise WorkspaceError(f"{root} exists and is not a folder")
     config = Config(database_url=database_url or DEFAULT_DATABASE_URL)
     # Connect and migrate before writing commops.toml, so a bad URL leaves nothing behind.
+    made = [d for d in (root, *root.parents) if not d.exists()]
     root.mkdir(parents=True, exist_ok=True)
-    store = Store(resolve_database_url(root, config.database_url))
+    store: Store | None = None
     try:
+        store = Store(resolve_database_url(root, config.database_url))
         store.ensure_schema(create=True)
     except Exception:
-        store.dispose()
+        if store is not None:
+            store.dispose()
+        for folder in made:  # innermost first; only the folders made here, if still empty
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         raise
     write_config(config_path, config)
     return Workspace(root=root, config=config, _store=store), True
