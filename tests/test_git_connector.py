@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,7 +13,7 @@ import pytest
 
 from commops.config import CONFIG_NAME, load_config, write_config
 from commops.connectors.git import parse_person, pr_number, trailers
-from commops.exports import iter_activities, iter_identities
+from commops.exports import export, iter_activities, iter_identities
 from commops.sources import add_git_source
 from commops.sync import SyncResult, sync_workspace
 from commops.workspace import Workspace, open_workspace
@@ -747,3 +750,33 @@ def test_git_overlong_names_and_emails_fit_the_store(
     co = activities(workspace, "git:co_authored")
     assert [a["actor"]["email"] for a in co] == [long_email[:500]] * 2
     assert identities(workspace)["a@example.org"]["member_name"] == "A" * 500
+
+
+def test_git_export_jsonl_and_csv_round_trip(
+    sqlite_workspace: Workspace, git_repo: GitRepo
+) -> None:
+    sha = git_repo.commit(
+        'Quote " and, comma\n\nCo-authored-by: Bob Marley <bob@example.org>',
+        author="Zoë <zoe@example.org>",
+        files={"a": "1\n"},
+    )
+    import_repo(sqlite_workspace, git_repo)
+
+    out = io.StringIO()
+    assert export(sqlite_workspace.store, "activities", "jsonl", out) == 2
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert rows == activities(sqlite_workspace)
+
+    out = io.StringIO()
+    assert export(sqlite_workspace.store, "activities", "csv", out) == 2
+    table = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["kind"], r["actor_email"], r["actor_name"]) for r in table] == [
+        ("git:commit", "zoe@example.org", "Zoë"),
+        ("git:co_authored", "bob@example.org", "Bob Marley"),
+    ]
+    assert table[0]["title"] == 'Quote " and, comma'
+    assert json.loads(table[0]["attributes"])["sha"] == sha
+    assert table[1]["object_email"] == "zoe@example.org"
+
+    out = io.StringIO()
+    assert export(sqlite_workspace.store, "identities", "jsonl", out) == 2

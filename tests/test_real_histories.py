@@ -162,9 +162,10 @@ def facts_from_export(imp: Imported) -> dict[str, Any]:
         },
         "merge_pull_request_subjects": sum(bool(merge_pr.search(c["title"])) for c in commits),
         # The truth greps `git log --format=%B` lines, case-insensitively, with any leading
-        # whitespace; the connector's trailer lists hold one entry per such line (it also
-        # takes blanks before the colon, which git's trailer parser allows and the grep does
-        # not, and which none of these histories has).
+        # whitespace; the connector's trailer lists hold one entry per such line. They can
+        # differ only on lines none of these histories has: blanks before the colon (git's
+        # trailer parser and the connector take them, the grep does not) and a line starting
+        # with \r, \v or \f (the grep's [[:space:]] takes them, the connector does not).
         "co_authored_by_lines": sum(len(a["co_authors"]) for a in attrs),
         "signed_off_by_lines": sum(len(a["signed_off_by"]) for a in attrs),
         "earliest_author_date": by_epoch[0][1],

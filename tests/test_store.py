@@ -254,7 +254,10 @@ def test_store_config_with_wrong_shapes_raises_config_error(tmp_path: Path) -> N
         load_config(path)
 
 
-def test_store_missing_workspace_raises_workspace_error(tmp_path: Path) -> None:
+def test_store_missing_workspace_raises_workspace_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_WORKSPACE, raising=False)
     with pytest.raises(WorkspaceError, match=r"--workspace /nope: no commops\.toml there"):
         open_workspace(Path("/nope"))
     with pytest.raises(WorkspaceError, match="no commops workspace here"):

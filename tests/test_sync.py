@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from commops.errors import SourceError
-from commops.exports import iter_activities
+from commops.exports import iter_activities, iter_identities
 from commops.sources import add_git_source, get_sources
 from commops.store.models import Source, SyncRun, SyncState
 from commops.sync import SyncResult, sync_workspace
@@ -468,6 +468,7 @@ def test_sync_resumes_after_git_log_fails_midway(workspace: Workspace, git_repo:
     add_git_source(workspace.store, str(git_repo.path), name="repo")
     sync_ok(workspace)
     before = activities(workspace)
+    people = list(iter_identities(workspace.store))
 
     broken = git_repo.commit("Add the middle file", files={"middle.txt": "m\n"})
     linear(git_repo, 2, 4, co_author=True)
@@ -481,6 +482,7 @@ def test_sync_resumes_after_git_log_fails_midway(workspace: Workspace, git_repo:
     assert result.error is not None
     assert result.error.startswith("source 'repo': git log failed while reading commit " + broken)
     assert activities(workspace) == before
+    assert list(iter_identities(workspace.store)) == people  # Bob, the co-author, not kept
     assert cursor(workspace) == {"branch": "main", "head": first[-1], "commits": 2}
     assert [r[0] for r in runs(workspace)] == ["ok", "failed"]
     assert runs(workspace)[-1][3] == result.error
