@@ -38,8 +38,13 @@ class GitRepo:
 
     def git(self, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
         full_env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C", **(env or {})}
-        proc = subprocess.run(["git", "-C", str(self.path), *args], capture_output=True,
-                              env=full_env, input=input, check=False)
+        proc = subprocess.run(
+            ["git", "-C", str(self.path), *args],
+            capture_output=True,
+            env=full_env,
+            input=input,
+            check=False,
+        )
         if proc.returncode != 0:
             raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
         return proc.stdout.decode("utf-8", "replace").strip()
@@ -51,19 +56,29 @@ class GitRepo:
             content = content.encode()
         target.write_bytes(content)
 
-    def commit(self, message: str, *, author: str = "Ada Lovelace <ada@example.org>",
-               committer: str | None = None, date: str = "2024-01-15T10:00:00+08:00",
-               commit_date: str | None = None, files: dict[str, str | bytes] | None = None,
-               allow_empty: bool = False) -> str:
+    def commit(
+        self,
+        message: str,
+        *,
+        author: str = "Ada Lovelace <ada@example.org>",
+        committer: str | None = None,
+        date: str = "2024-01-15T10:00:00+08:00",
+        commit_date: str | None = None,
+        files: dict[str, str | bytes] | None = None,
+        allow_empty: bool = False,
+    ) -> str:
         for name, content in (files or {}).items():
             self.write(name, content)
         self.git("add", "-A")
         a_name, a_email = author.rsplit(" <", 1)
         c_name, c_email = (committer or author).rsplit(" <", 1)
         env = {
-            "GIT_AUTHOR_NAME": a_name, "GIT_AUTHOR_EMAIL": a_email.rstrip(">"),
-            "GIT_COMMITTER_NAME": c_name, "GIT_COMMITTER_EMAIL": c_email.rstrip(">"),
-            "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": commit_date or date,
+            "GIT_AUTHOR_NAME": a_name,
+            "GIT_AUTHOR_EMAIL": a_email.rstrip(">"),
+            "GIT_COMMITTER_NAME": c_name,
+            "GIT_COMMITTER_EMAIL": c_email.rstrip(">"),
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_DATE": commit_date or date,
         }
         args = ["commit", "-q", "--no-verify", "-m", message]
         if allow_empty:
@@ -101,9 +116,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
