@@ -20,13 +20,6 @@ from commops.cli.app import app
 from commops.errors import SourceError, UsageError, WorkspaceError
 from conftest import GitRepo
 
-# identity/registry.py calls Session.flush(objects) and sources.py Result.tuples(), both
-# deprecated in SQLAlchemy 2.1; reported, and these lines go once they are fixed there.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore:The `objects` parameter of `Session.flush` is deprecated"),
-    pytest.mark.filterwarnings("ignore:The Result.tuples\\(\\) method is deprecated"),
-]
-
 ADA = "Ada Lovelace <ada@example.org>"
 BOB = "Bob Marley <bob@example.org>"
 CY = "Cy Twombly <cy@example.org>"
@@ -236,6 +229,42 @@ def test_sync_after_force_push_removes_lost_commits(synced: Cli, git_repo: GitRe
 
 
 # -- export -----------------------------------------------------------------------------------
+
+
+def test_remove_source_deletes_its_activities(synced: Cli) -> None:
+    assert [s["activities"] for s in synced.json("sources")] == [6]
+    removed = synced.json("remove", "repo", "--yes")
+    assert removed == {"name": "repo", "activities": 6, "cache": None}
+    assert synced.json("sources") == []
+    assert export_jsonl(synced, "activities") == []
+    totals = synced.json("metrics", "totals", "--include-bots")["rows"][0]
+    assert (totals["commits"], totals["active_contributors"]) == (0, 0)
+
+
+def test_remove_source_without_yes_asks_and_keeps_it_on_no(synced: Cli) -> None:
+    result = synced.runner.invoke(
+        app, ["--workspace", str(synced.root), "remove", "repo"], input="n\n"
+    )
+    assert result.exit_code == 1
+    assert [s["name"] for s in synced.json("sources")] == ["repo"]
+
+
+def test_remove_url_source_deletes_its_clone(
+    run: Cli, git_repo: GitRepo, history: History, ws_dir: Path
+) -> None:
+    run("add", "git", git_repo.path.as_uri(), "--name", "remote")
+    run("sync")
+    clones = list((ws_dir / ".commops" / "cache" / "git").iterdir())
+    assert len(clones) == 1
+    removed = run.json("remove", "remote", "--yes")
+    assert removed["cache"] == str(clones[0])
+    assert not clones[0].exists()
+
+
+def test_error_remove_unknown_source(ws_dir: Path) -> None:
+    proc = commops("--workspace", str(ws_dir), "remove", "nope", "--yes", cwd=ws_dir)
+    assert proc.returncode == 1
+    assert "no source named 'nope'" in proc.stderr
 
 
 def export_jsonl(run: Cli, *args: str) -> list[dict[str, Any]]:

@@ -34,12 +34,6 @@ from commops.sync import sync_workspace
 from commops.workspace import Workspace
 from conftest import GitRepo
 
-# identity/registry.py calls Session.flush(objects), deprecated in SQLAlchemy 2.1; reported,
-# and this line goes once it is fixed there.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The `objects` parameter of `Session.flush` is deprecated"
-)
-
 ADA = "Ada Lovelace <ada@example.org>"
 BOB = "Bob Marley <bob@example.org>"
 CY = "Cy Twombly <cy@example.org>"

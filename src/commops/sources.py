@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from commops.clock import utcnow
 from commops.connectors.base import Connector, SourceInfo
 from commops.connectors.git import (
     GitConnector,
+    GitRepo,
     check_branch,
     check_repository,
     default_branch,
@@ -146,3 +148,32 @@ def get_sources(store: Store, names: list[str] | None = None) -> list[SourceInfo
 
 
 __all__ = ["add_git_source", "check_repository", "connector_for", "get_sources", "list_sources"]
+
+
+@dataclass
+class Removed:
+    name: str
+    activities: int
+    cache: str | None
+
+
+def remove_source(store: Store, name: str, cache_dir: Path) -> Removed:
+    """Delete a source with its activities, cursor and run history; identities stay (other
+    sources may share them). A git clone the source kept in the cache is deleted too."""
+    (source,) = get_sources(store, [name])
+    with store.session() as session:
+        count = int(
+            session.execute(
+                select(func.count()).select_from(Activity).where(Activity.source_id == source.id)
+            ).scalar_one()
+        )
+        row = session.get(Source, source.id)
+        assert row is not None
+        session.delete(row)  # activities, sync state and runs go by ON DELETE CASCADE
+    cache: str | None = None
+    if source.kind == "git" and is_url(source.location):
+        clone = GitRepo(source.name, source.location, cache_dir).path
+        if clone.exists():
+            shutil.rmtree(clone)
+            cache = str(clone)
+    return Removed(name=name, activities=count, cache=cache)

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from commops.analytics.snapshot import Snapshot
@@ -183,21 +184,30 @@ def sync_source(
         result.identities = reg.created
     except CommopsError as exc:
         result.error = str(exc)
-    except Exception as exc:  # an unexpected failure still ends the run as failed
+    except SQLAlchemyError as exc:  # the database went away, is locked, or refused a row
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        result.error = (
+            f"source {source.name!r}: the database failed during the sync ({reason}); "
+            "nothing from this run was recorded"
+        )
+    except Exception as exc:  # a bug: end the run as failed, then let it surface
         result.error = f"source {source.name!r}: {type(exc).__name__}: {exc}"
         raise
     finally:
         result.seconds = time.perf_counter() - started
         result.warnings = ctx.warnings if ctx is not None else []
-        with store.session() as session:
-            run_row = session.get(SyncRun, run.id)
-            if run_row is not None:
-                run_row.finished_at = utcnow()
-                run_row.status = "ok" if result.ok else "failed"
-                run_row.items_added = result.added
-                run_row.items_removed = result.removed
-                run_row.error = result.error
-                run_row.warnings = result.warnings
+        try:
+            with store.session() as session:
+                run_row = session.get(SyncRun, run.id)
+                if run_row is not None:
+                    run_row.finished_at = utcnow()
+                    run_row.status = "ok" if result.ok else "failed"
+                    run_row.items_added = result.added
+                    run_row.items_removed = result.removed
+                    run_row.error = result.error
+                    run_row.warnings = result.warnings
+        except SQLAlchemyError:
+            pass  # the run row stays "running"; the error above is what matters
     return result
 
 

@@ -26,16 +26,14 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import func, select
 
 from commops.store.db import Store
 from commops.store.models import Activity, Identity, Member, Source
 
-FORMAT = 2
+FORMAT = 3
 MAX_PARTS = 16
 CHUNK = 50_000
-# Left out of the snapshot: large, and never needed by a metric (the store keeps them).
-HEAVY_ATTRIBUTES = ("files", "message")
 
 ACTIVITY_SCHEMA = pa.schema(
     [
@@ -57,7 +55,6 @@ ACTIVITY_SCHEMA = pa.schema(
         ("insertions", pa.int64()),
         ("deletions", pa.int64()),
         ("files_changed", pa.int64()),
-        ("attributes", pa.string()),
     ]
 )
 IDENTITY_SCHEMA = pa.schema(
@@ -92,19 +89,28 @@ def _parse_ts(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).removesuffix("Z"))
 
 
-def _light_attributes(dialect: str) -> Any:
-    """The attributes without the heavy keys, as JSON text, computed by the database."""
-    heavy = Activity.attributes
-    if dialect == "postgresql":
-        expr: Any = heavy
-        for key in HEAVY_ATTRIBUTES:
-            expr = expr.op("-")(key)
-        return cast(expr, Text)
-    return func.json_remove(heavy, *(f"$.{k}" for k in HEAVY_ATTRIBUTES))
+# Attributes a metric reads, copied into typed columns. The rest stay in the store (reach them
+# by uid): the snapshot is for counting, the store for reading.
+METRIC_ATTRIBUTES = (
+    ("merge", "is_merge"),
+    ("pr_number", "pr_number"),
+    ("committed_at", "committed_at"),
+    ("insertions", "insertions"),
+    ("deletions", "deletions"),
+    ("files_changed", "files_changed"),
+)
+
+
+def _metric_attributes(dialect: str) -> list[Any]:
+    attrs = Activity.attributes
+    if dialect == "postgresql":  # jsonb: each lookup is cheap
+        return [attrs[key].as_string() for key, _ in METRIC_ATTRIBUTES]
+    # SQLite parses the JSON text on every json_extract: one call with every path parses it once
+    # and answers with a small JSON array.
+    return [func.json_extract(attrs, *(f"$.{key}" for key, _ in METRIC_ATTRIBUTES))]
 
 
 def _activity_batches(store: Store, source_id: int, after_id: int) -> Iterator[pa.Table]:
-    attrs = Activity.attributes
     cols = [
         Activity.id,
         Activity.uid,
@@ -118,13 +124,7 @@ def _activity_batches(store: Store, source_id: int, after_id: int) -> Iterator[p
         Activity.parent,
         Activity.title,
         Activity.contribution_type,
-        attrs["merge"].as_boolean(),
-        attrs["pr_number"].as_integer(),
-        attrs["committed_at"].as_string(),
-        attrs["insertions"].as_integer(),
-        attrs["deletions"].as_integer(),
-        attrs["files_changed"].as_integer(),
-        _light_attributes(store.dialect),
+        *_metric_attributes(store.dialect),
     ]
     stmt = (
         select(*cols)
@@ -132,15 +132,30 @@ def _activity_batches(store: Store, source_id: int, after_id: int) -> Iterator[p
         .order_by(Activity.id)
         .execution_options(yield_per=CHUNK)
     )
-    committed = ACTIVITY_SCHEMA.names.index("committed_at")
+    base = len(cols) - len(_metric_attributes(store.dialect))
     with store.session() as session:
         for part in session.execute(stmt).partitions(CHUNK):
-            columns = list(zip(*part, strict=True))
-            columns[committed] = tuple(_parse_ts(v) for v in columns[committed])
+            columns: list[Any] = list(zip(*part, strict=True))
+            if store.dialect == "postgresql":
+                extra = columns[base:]
+            else:
+                extra = list(zip(*(json.loads(v) for v in columns[base]), strict=True))
+            columns = columns[:base] + [
+                _typed(name, col)
+                for name, col in zip((c for _, c in METRIC_ATTRIBUTES), extra, strict=True)
+            ]
             arrays = [
                 pa.array(col, type=f.type) for col, f in zip(columns, ACTIVITY_SCHEMA, strict=True)
             ]
             yield pa.Table.from_arrays(arrays, schema=ACTIVITY_SCHEMA)
+
+
+def _typed(column: str, values: Any) -> list[Any]:
+    if column == "committed_at":
+        return [_parse_ts(v) for v in values]
+    if column == "is_merge":
+        return [None if v is None else v in (True, 1, "true") for v in values]
+    return [None if v is None else int(v) for v in values]
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:

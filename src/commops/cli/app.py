@@ -195,6 +195,34 @@ def sources_cmd(as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def remove(
+    name: Annotated[str, typer.Argument(help="The source to remove.", metavar="SOURCE")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a source and every activity it brought in (identities and members stay)."""
+    from dataclasses import asdict
+
+    from commops.analytics.snapshot import Snapshot
+    from commops.sources import get_sources, remove_source
+
+    with workspace() as ws:
+        get_sources(ws.store, [name])  # an unknown name fails before asking
+        if not yes and not typer.confirm(
+            f"Remove source {name!r} and all its activities?", err=True
+        ):
+            raise typer.Exit(1)
+        removed = remove_source(ws.store, name, ws.cache_dir)
+        Snapshot(ws.snapshot_dir).refresh(ws.store)
+    if as_json:
+        print_json(asdict(removed))
+    else:
+        console.print(
+            f"Removed source [bold]{removed.name}[/] and its {removed.activities} activities."
+        )
+
+
+@app.command()
 def sync(
     sources: Annotated[
         list[str] | None,
@@ -388,9 +416,9 @@ def metrics(
     with workspace() as ws:
         if source:
             get_sources(ws.store, list(source))  # unknown names fail clearly
-        snap = Snapshot(ws.snapshot_dir)
-        if not snap.exists():
-            snap.refresh(ws.store)
+        # Another machine may have synced into a shared database: bring the snapshot up to date
+        # (only what changed is written).
+        Snapshot(ws.snapshot_dir).refresh(ws.store)
         m = Metrics(Engine(ws.snapshot_dir), params)
         results = [m.run(name)] if name else [m.series(), m.totals(), m.top_contributors()]
     if as_json:

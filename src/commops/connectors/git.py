@@ -376,7 +376,8 @@ class GitConnector(Connector):
             raise SourceError(
                 f"source {self.source.name!r}: branch {ref!r} not found in {self.source.location}",
                 hint=f"Branches there: {', '.join(branches[:10]) or '(none)'}. "
-                "Re-add the source with --branch NAME.",
+                f"Follow another: `commops remove {self.source.name}`, then `commops add git "
+                f"{self.source.location} --name {self.source.name} --branch NAME`.",
             )
         return proc.stdout.decode().strip()
 
