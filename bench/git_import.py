@@ -40,22 +40,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from commops.connectors.git import git_env
+
 TARGET = 1.5  # import time / baseline time
 REPLICAS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "git-replicas"
 SOURCE_NAME = "bench"
 
 
-def _git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(LC_ALL="C", LANG="C", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat")
-    env.pop("GIT_DIR", None)
-    env.pop("GIT_WORK_TREE", None)
-    return env
-
-
 def _git(repo: Path, *args: str) -> str:
     proc = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, env=_git_env(), check=False
+        ["git", "-C", str(repo), *args], capture_output=True, env=git_env(), check=False
     )
     if proc.returncode != 0:
         raise SystemExit(f"git {' '.join(args)} in {repo} failed: {proc.stderr.decode().strip()}")
@@ -223,7 +217,7 @@ def baseline(repo: Path, branch: str) -> tuple[float, float]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,
-        env=_git_env(),
+        env=git_env(),
     )
     assert proc.stdout is not None
     with GitPeak(proc.pid) as peak:
@@ -297,7 +291,7 @@ def prepare(target: Path, scratch: Path) -> Path:
         proc = subprocess.run(
             ["git", "clone", "--bare", "--quiet", str(target), str(clone)],
             capture_output=True,
-            env=_git_env(),
+            env=git_env(),
             check=False,
         )
         if proc.returncode != 0:
@@ -315,7 +309,7 @@ def measure(target: Path, runs: int, *, cli: bool) -> Report:
         repo = prepare(target.resolve(), scratch)
         ref = subprocess.run(
             ["git", "-C", str(repo), "symbolic-ref", "--quiet", "--short", "HEAD"],
-            capture_output=True, env=_git_env(), check=False,
+            capture_output=True, env=git_env(), check=False,
         )  # fmt: skip
         branch = ref.stdout.decode().strip() if ref.returncode == 0 else "HEAD"
         commits = int(_git(repo, "rev-list", "--count", branch))

@@ -27,6 +27,19 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+def _people_env(author: str, committer: str, date: str, commit_date: str) -> dict[str, str]:
+    a_name, a_email = author.rsplit(" <", 1)
+    c_name, c_email = committer.rsplit(" <", 1)
+    return {
+        "GIT_AUTHOR_NAME": a_name,
+        "GIT_AUTHOR_EMAIL": a_email.rstrip(">"),
+        "GIT_COMMITTER_NAME": c_name,
+        "GIT_COMMITTER_EMAIL": c_email.rstrip(">"),
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": commit_date,
+    }
+
+
 class GitRepo:
     """A real git repository built inside a test, with full control over authors and dates."""
 
@@ -70,20 +83,30 @@ class GitRepo:
         for name, content in (files or {}).items():
             self.write(name, content)
         self.git("add", "-A")
-        a_name, a_email = author.rsplit(" <", 1)
-        c_name, c_email = (committer or author).rsplit(" <", 1)
-        env = {
-            "GIT_AUTHOR_NAME": a_name,
-            "GIT_AUTHOR_EMAIL": a_email.rstrip(">"),
-            "GIT_COMMITTER_NAME": c_name,
-            "GIT_COMMITTER_EMAIL": c_email.rstrip(">"),
-            "GIT_AUTHOR_DATE": date,
-            "GIT_COMMITTER_DATE": commit_date or date,
-        }
         args = ["commit", "-q", "--no-verify", "-m", message]
         if allow_empty:
             args.append("--allow-empty")
-        self.git(*args, env=env)
+        self.git(*args, env=_people_env(author, committer or author, date, commit_date or date))
+        return self.head()
+
+    def merge(
+        self,
+        branch: str,
+        message: str,
+        *,
+        author: str = "Ada Lovelace <ada@example.org>",
+        date: str = "2024-01-15T10:00:00+08:00",
+    ) -> str:
+        """A merge commit (``--no-ff``) of ``branch`` into the current branch."""
+        self.git(
+            "merge",
+            "--no-ff",
+            "-q",
+            "-m",
+            message,
+            branch,
+            env=_people_env(author, author, date, date),
+        )
         return self.head()
 
     def head(self) -> str:

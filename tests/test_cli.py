@@ -48,25 +48,12 @@ class History:
             "Write docs", author=CY, date="2024-02-10T10:00:00+00:00", files={"docs.md": "x\n"}
         )
         repo.git("checkout", "-q", "main")
-        name, email = ADA.rsplit(" <", 1)
-        date = "2024-02-11T10:00:00+00:00"
-        repo.git(
-            "merge",
-            "--no-ff",
-            "-q",
-            "-m",
-            "Merge pull request #13 from cy/docs",
+        self.merge = repo.merge(
             "cy/docs",
-            env={
-                "GIT_AUTHOR_NAME": name,
-                "GIT_AUTHOR_EMAIL": email.rstrip(">"),
-                "GIT_COMMITTER_NAME": name,
-                "GIT_COMMITTER_EMAIL": email.rstrip(">"),
-                "GIT_AUTHOR_DATE": date,
-                "GIT_COMMITTER_DATE": date,
-            },
+            "Merge pull request #13 from cy/docs",
+            author=ADA,
+            date="2024-02-11T10:00:00+00:00",
         )
-        self.merge = repo.head()
         self.bot = repo.commit(
             "Bump y from 1 to 2 (#14)",
             author=DEPENDABOT,

@@ -43,17 +43,7 @@ PROW = "Kubernetes Prow Robot <k8s-ci-robot@users.noreply.github.com>"
 
 
 def merge(repo: GitRepo, branch: str, message: str, *, author: str, date: str) -> str:
-    name, email = author.rsplit(" <", 1)
-    env = {
-        "GIT_AUTHOR_NAME": name,
-        "GIT_AUTHOR_EMAIL": email.rstrip(">"),
-        "GIT_COMMITTER_NAME": name,
-        "GIT_COMMITTER_EMAIL": email.rstrip(">"),
-        "GIT_AUTHOR_DATE": date,
-        "GIT_COMMITTER_DATE": date,
-    }
-    repo.git("merge", "--no-ff", "-q", "-m", message, branch, env=env)
-    return repo.head()
+    return repo.merge(branch, message, author=author, date=date)
 
 
 def build_history(repo: GitRepo) -> None:
