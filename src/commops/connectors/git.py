@@ -37,7 +37,7 @@ from commops.errors import SourceError, SyncError
 
 PLATFORM = "git"
 STREAM = "commits"
-BATCH = 1000
+BATCH = 200  # small, so that storing overlaps with git even for short histories
 _EPOCH = datetime(1970, 1, 1)
 
 # One field per placeholder, NUL-separated; \x01 marks the start of a commit.
