@@ -692,4 +692,7 @@ def test_quickstart_with_only_bot_commits_prints_summary(
     git_repo.commit("Bump x (#1)", author=DEPENDABOT, files={"x": "1\n"})
     result = cli.invoke(app, ["quickstart", str(git_repo.path), "--into", str(tmp_path / "qs")])
     assert result.exit_code == 0, result.exception
-    assert "repo: 0 commits by 0 contributors, 0 merged pull requests." in result.stdout
+    assert (
+        "repo: 0 commits by 0 contributors, 0 merged pull requests (bots excluded)."
+        in result.stdout
+    )

@@ -487,17 +487,26 @@ def quickstart(
     # No first/last activity when every commit is a bot's.
     span = f" ({first:%Y-%m-%d} to {last:%Y-%m-%d})" if first and last else ""
     console.print(
-        f"\n[bold]{escape(outcome.source)}[/]: {totals['commits']} commits by "
-        f"{totals['active_contributors']} contributors{span}, "
-        f"{totals['merged_prs']} merged pull requests."
+        f"\n[bold]{escape(outcome.source)}[/]: {_n(totals['commits'], 'commit')} by "
+        f"{_n(totals['active_contributors'], 'contributor')}{span}, "
+        f"{_n(totals['merged_prs'], 'merged pull request')} (bots excluded)."
     )
-    console.print(table("By year", outcome.yearly.columns, outcome.yearly.rows))
+    yearly = [{**r, "year": r["period"].year} for r in outcome.yearly.rows]
+    console.print(table("By year", ["year", *outcome.yearly.columns[1:]], yearly))
+    top = [
+        {**r, "last_active": r["last_at"].date() if r["last_at"] else None}
+        for r in outcome.top.rows
+    ]
     console.print(
         table(
             "Top contributors",
-            ["rank", "display_name", "commits", "co_authored", "lines_changed", "last_at"],
-            outcome.top.rows,
+            ["rank", "display_name", "commits", "co_authored", "lines_changed", "last_active"],
+            top,
         )
     )
     console.print(f"Workspace: {outcome.workspace}")
     console.print(f"Report:    [bold]{outcome.html}[/]  (opens offline in any browser)")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
