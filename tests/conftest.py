@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from commops.workspace import Workspace, init_workspace
+from replay import Replay
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POSTGRES_ENV = "COMMOPS_TEST_POSTGRES_URL"
@@ -169,3 +170,10 @@ def sqlite_workspace(tmp_path: Path) -> Iterator[Workspace]:
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def replay() -> Iterator[Replay]:
+    """A real HTTP server on 127.0.0.1 replaying recorded responses (tests/replay.py)."""
+    with Replay() as server:
+        yield server

@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 
 from commops.cli.app import app
 from commops.errors import SourceError, UsageError, WorkspaceError
+from commops.store.db import HEAD_REVISION
 from conftest import GitRepo
 
 ADA = "Ada Lovelace <ada@example.org>"
@@ -147,8 +148,8 @@ def test_init_with_database_url(tmp_path: Path, cli: CliRunner, database_url: st
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["created"] is True
     assert Cli(cli, root).json("migrate") == {
-        "from": "0002_sync_runs",
-        "to": "0002_sync_runs",
+        "from": HEAD_REVISION,
+        "to": HEAD_REVISION,
         "migrated": False,
     }
 
@@ -195,6 +196,9 @@ def test_sync_json_reports_what_was_added(run: Cli, git_repo: GitRepo, history: 
         "added": 6,
         "removed": 0,
         "identities": 4,  # Ada, Bob, Cy, dependabot
+        "observations": 0,
+        "checkpoints": 1,  # git commits the whole history with its cursor at once
+        "requests": 0,
         "warnings": [],
         "error": None,
     }

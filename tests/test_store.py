@@ -35,6 +35,7 @@ TABLES = {
     "identities",
     "members",
     "organizations",
+    "observations",
     "sources",
     "sync_runs",
     "sync_state",

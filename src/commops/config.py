@@ -25,6 +25,12 @@ class Config:
     bot_patterns: list[str] = field(default_factory=list)
     snapshot_dir: str = ".commops/snapshot"
     cache_dir: str = ".commops/cache"
+    # API tokens by name ("github", "gitee", a source's name): read, never written back, never
+    # stored in the database. The environment is the better place (see docs/connectors).
+    tokens: dict[str, str] = field(default_factory=dict, repr=False)
+    http_timeout: float = 30.0
+    http_attempts: int = 6
+    http_max_wait: float = 120.0
 
     def to_toml(self) -> dict[str, Any]:
         return {
@@ -33,12 +39,15 @@ class Config:
             "analytics": {"snapshot_dir": self.snapshot_dir},
             "cache": {"dir": self.cache_dir},
             "bots": {"patterns": list(self.bot_patterns)},
+            "http": {
+                "timeout": self.http_timeout,
+                "attempts": self.http_attempts,
+                "max_wait": self.http_max_wait,
+            },
         }
 
 
-def _get(
-    table: dict[str, Any], path: Path, section: str, key: str, kind: type, default: Any
-) -> Any:
+def _get(table: dict[str, Any], path: Path, section: str, key: str, kind: Any, default: Any) -> Any:
     part = table.get(section, {})
     if not isinstance(part, dict):
         raise ConfigError(f"{path}: [{section}] must be a table, got {type(part).__name__}")
@@ -75,7 +84,23 @@ def load_config(path: Path) -> Config:
             raise ConfigError(
                 f"{path}: [bots] patterns[{i}] {pattern!r} is not a regex: {exc}"
             ) from None
+    tokens = raw.get("tokens", {})
+    if not isinstance(tokens, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tokens.items()
+    ):
+        raise ConfigError(f'{path}: [tokens] must be a table of name = "token" strings')
+    http = {
+        key: float(_get(raw, path, "http", key, int | float, default))
+        for key, default in (("timeout", 30.0), ("attempts", 6), ("max_wait", 120.0))
+    }
+    for key, value in http.items():
+        if value <= 0:
+            raise ConfigError(f"{path}: [http] {key} must be positive, got {value}")
     return Config(
+        tokens=dict(tokens),
+        http_timeout=http["timeout"],
+        http_attempts=int(http["attempts"]),
+        http_max_wait=http["max_wait"],
         database_url=_get(raw, path, "database", "url", str, DEFAULT_DATABASE_URL),
         bot_patterns=patterns,
         snapshot_dir=_get(raw, path, "analytics", "snapshot_dir", str, ".commops/snapshot"),

@@ -1,10 +1,12 @@
 """The connector contract.
 
 A connector reads one kind of source and yields *changes*; it holds no state of its own. The sync
-runner (``commops.sync``) writes every change of one run, and the cursor the connector yields
-last, in a single transaction: a run that fails midway leaves the store as it was, and the next
-run starts again from the previous cursor. Re-reading items that are already stored is harmless,
-because every activity has a stable ``uid`` and inserting it twice is a no-op.
+runner (``commops.sync``) writes the changes in transactions that end at each ``Cursor`` the
+connector yields: the items read since the previous cursor and the new cursor are committed
+together, so the stored cursor never runs ahead of the stored items. A run that fails midway
+keeps what was committed at earlier cursors and nothing after; the next run starts again from
+the last stored cursor. Re-reading items that are already stored is harmless, because every
+activity has a stable ``uid`` and inserting it twice is a no-op.
 
 Every connector must:
 
@@ -13,11 +15,19 @@ Every connector must:
   item may yield several activities (a commit and its co-authors), told apart by ``discriminator``;
 * report times as UTC (``occurred_at`` is a naive ``datetime`` in UTC) and keep the original
   offset in ``attributes`` where the source has one;
+* read in ascending update order from an inclusive lower bound (the cursor), so that items at the
+  boundary are read again and dropped as duplicates by their uid rather than missed;
+* yield ``Cursor`` after the items it covers (as often as is useful: every page is fine), and
+  last, with everything the next run needs to read only what is new;
+* honour ``ctx.window`` (``commops sync --from/--until``): read that range; the runner does not
+  store cursors during such a backfill;
 * yield ``Remove`` for stored items that the source no longer has (a rewritten git history), so
   that the store never keeps orphans;
-* yield ``Cursor`` last, with everything the next run needs to read only what is new;
 * raise ``SourceError`` or ``SyncError`` with a message that names the source and, where there is
-  one, the item (commit, page URL, line) that could not be read.
+  one, the item (commit, page URL, line) that could not be read, and never a token.
+
+A connector class also says how ``commops add KIND ...`` turns its arguments into a source
+(``prepare``), so that the command line needs no per-kind code beyond its options.
 """
 
 from __future__ import annotations
@@ -84,13 +94,65 @@ class Cursor:
     value: dict[str, Any]
 
 
-Change = Upsert | Remove | Cursor
+@dataclass(slots=True)
+class Observation:
+    """A dated reading of a number the source reports (downloads, pulls, watchers).
+
+    ``kind`` is ``counter`` for a running total read at ``observed_at`` (it may go down or reset:
+    stored as read, and flagged), or ``count`` for the amount in the period starting at
+    ``observed_at`` (a day of PyPI downloads)."""
+
+    series: str
+    observed_at: datetime
+    value: int | float
+    kind: str = "counter"
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Observe:
+    observations: list[Observation]
+
+
+@dataclass(slots=True)
+class Status:
+    """Facts about the source the user should see in ``commops sources`` (merged into the
+    source's status): which fields a format lacks, what a platform does not offer."""
+
+    value: dict[str, Any]
+
+
+Change = Upsert | Remove | Observe | Status | Cursor
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A backfill range (``commops sync --from/--until``), both ends inclusive, in UTC."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def contains(self, when: datetime) -> bool:
+        return (self.since is None or when >= self.since) and (
+            self.until is None or when <= self.until
+        )
 
 
 class SyncContext(Protocol):
     """What the runner offers a connector while it reads."""
 
     cache_dir: Path
+    window: Window | None
+    params: dict[str, Any]  # run-time inputs, e.g. the files of `commops import gharchive`
+
+    def secret(self, *names: str) -> str | None:
+        """A token from the environment or commops.toml [tokens], first of ``names`` that is
+        set. Never store or log it."""
+        ...
+
+    def http(self, base_url: str, **kwargs: Any) -> Any:
+        """The shared HTTP client (``commops.connectors.http.HttpClient``) for this run."""
+        ...
 
     def known_item_keys(self) -> set[str]:
         """Item keys this source already has in the store."""
@@ -124,6 +186,14 @@ class Connector(ABC):
 
     def __init__(self, source: SourceInfo) -> None:
         self.source = source
+
+    @classmethod
+    def prepare(cls, location: str, options: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """Check what ``commops add KIND LOCATION`` was given, before anything is stored.
+
+        Returns the default source name, the location as it should be stored and the options.
+        Raise ``SourceError`` naming the location when it cannot work."""
+        return location, location, options
 
     @abstractmethod
     def read(self, stream: str, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[Change]:

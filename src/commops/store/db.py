@@ -16,7 +16,7 @@ from commops.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration. tests/test_store.py checks that it is Alembic's head.
-HEAD_REVISION = "0002_sync_runs"
+HEAD_REVISION = "0003_observations"
 
 
 def redact(url: str) -> str:
@@ -91,6 +91,11 @@ class Store:
         """A session whose work is committed at the end of the block, or rolled back on error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def new_session(self) -> Session:
+        """A session whose transactions the caller commits (checkpoints); closing it rolls back
+        whatever was not committed."""
+        return self._sessions()
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:

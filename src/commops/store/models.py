@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -56,6 +57,8 @@ class Source(Base):
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_synced_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # What the connector says about the source: formats seen, fields a format lacks, ...
+    status: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class SyncState(Base):
@@ -166,4 +169,24 @@ class Activity(Base):
     parent: Mapped[str | None] = mapped_column(String(300), default=None)
     title: Mapped[str | None] = mapped_column(Text, default=None)
     contribution_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Observation(Base):
+    """A dated reading of a number a source reports: downloads, pulls, watchers.
+
+    ``kind`` is ``counter`` (a running total as read at ``observed_at``) or ``count`` (the amount
+    in the period that starts at ``observed_at``). A counter that went down is stored as read,
+    with ``decreased`` set, never "fixed"."""
+
+    __tablename__ = "observations"
+    __table_args__ = (UniqueConstraint("source_id", "series", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    series: Mapped[str] = mapped_column(String(300))
+    observed_at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Float)
+    decreased: Mapped[bool] = mapped_column(Boolean, default=False)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
