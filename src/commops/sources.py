@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from commops.clock import utcnow
+from commops.connectors import registry
 from commops.connectors.base import Connector, SourceInfo
 from commops.connectors.git import (
-    GitConnector,
     GitRepo,
     check_branch,
     check_repository,
@@ -23,17 +23,79 @@ from commops.connectors.git import (
 )
 from commops.errors import SourceError
 from commops.store.db import Store
-from commops.store.models import Activity, Source
+from commops.store.models import Activity, Source, SyncRun, SyncState
+from commops.store.models import Observation as ObservationRow
 
-CONNECTORS: dict[str, type[Connector]] = {GitConnector.kind: GitConnector}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@:-]{0,199}$")
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise SourceError(
+            f"source name {name!r} is not usable",
+            hint="Use letters, digits and . _ - / @ : (at most 200), "
+            "starting with a letter or digit.",
+        )
+
+
+def connector_class(kind: str) -> type[Connector]:
+    try:
+        return registry()[kind]
+    except KeyError:
+        raise SourceError(
+            f"unknown source kind {kind!r}", hint=f"Kinds: {', '.join(sorted(registry()))}"
+        ) from None
 
 
 def connector_for(info: SourceInfo) -> Connector:
     try:
-        return CONNECTORS[info.kind](info)
+        return registry()[info.kind](info)
     except KeyError:
         raise SourceError(f"source {info.name!r}: unknown kind {info.kind!r}") from None
+
+
+def add_source(
+    store: Store,
+    kind: str,
+    location: str,
+    *,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> Source:
+    """Add a source of any kind: its connector checks the arguments (``Connector.prepare``)
+    before anything is stored."""
+    cls = connector_class(kind)
+    default_name, location, prepared = cls.prepare(location, dict(options or {}))
+    name = name or default_name
+    _check_name(name)
+    with store.session() as session:
+        clash = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
+        if clash is not None:
+            raise SourceError(
+                f"a source named {name!r} already exists ({clash.kind} {clash.location})",
+                hint="Choose another name with --name.",
+            )
+        source = Source(
+            name=name, kind=kind, location=location, options=prepared, created_at=utcnow()
+        )
+        session.add(source)
+    return source
+
+
+def ensure_source(
+    store: Store, kind: str, location: str, *, name: str, options: dict[str, Any]
+) -> Source:
+    """The source ``name`` if it exists with this kind (imports reuse it), else a new one."""
+    with store.session() as session:
+        existing = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
+    if existing is None:
+        return add_source(store, kind, location, name=name, options=options)
+    if existing.kind != kind:
+        raise SourceError(
+            f"source {name!r} exists and is a {existing.kind} source, not {kind}",
+            hint="Choose another name with --name.",
+        )
+    return existing
 
 
 def info(source: Source) -> SourceInfo:
@@ -48,6 +110,11 @@ class SourceSummary:
     options: dict[str, Any]
     activities: int
     last_synced_at: str | None
+    observations: int = 0
+    cursors: dict[str, Any] = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
+    last_run: str | None = None  # ok | failed | running
+    last_error: str | None = None
 
 
 def _git_name(location: str) -> str:
@@ -75,12 +142,7 @@ def add_git_source(
         check_repository(path, name or path.name)
         location = str(path)
     name = name or _git_name(location)
-    if not _NAME.match(name):
-        raise SourceError(
-            f"source name {name!r} is not usable",
-            hint="Use letters, digits and . _ - / @ : (at most 200), "
-            "starting with a letter or digit.",
-        )
+    _check_name(name)
     with store.session() as session:
         clash = session.execute(select(Source).where(Source.name == name)).scalar_one_or_none()
         if clash is not None:
@@ -113,22 +175,55 @@ def add_git_source(
 
 
 def list_sources(store: Store) -> list[SourceSummary]:
+    """Every source with its item counts, cursors, status, and how its last sync ended."""
     with store.session() as session:
-        rows = session.execute(
-            select(Activity.source_id, func.count()).group_by(Activity.source_id)
-        ).all()
-        counts: dict[int, int] = {row[0]: row[1] for row in rows}
-        return [
-            SourceSummary(
-                name=s.name,
-                kind=s.kind,
-                location=s.location,
-                options=dict(s.options),
-                activities=int(counts.get(s.id, 0)),
-                last_synced_at=s.last_synced_at.isoformat() + "Z" if s.last_synced_at else None,
+        counts = {
+            row[0]: row[1]
+            for row in session.execute(
+                select(Activity.source_id, func.count()).group_by(Activity.source_id)
             )
-            for s in session.execute(select(Source).order_by(Source.name)).scalars()
-        ]
+        }
+        observed = {
+            row[0]: row[1]
+            for row in session.execute(
+                select(ObservationRow.source_id, func.count()).group_by(ObservationRow.source_id)
+            )
+        }
+        cursors: dict[int, dict[str, Any]] = {}
+        for state in session.execute(select(SyncState)).scalars():
+            cursors.setdefault(state.source_id, {})[state.stream] = state.cursor
+        last_run_id = (
+            select(SyncRun.source_id, func.max(SyncRun.id).label("run_id"))
+            .group_by(SyncRun.source_id)
+            .subquery()
+        )
+        runs = {
+            run.source_id: run
+            for run in session.execute(
+                select(SyncRun).join(last_run_id, SyncRun.id == last_run_id.c.run_id)
+            ).scalars()
+        }
+        out = []
+        for src in session.execute(select(Source).order_by(Source.name)).scalars():
+            run = runs.get(src.id)
+            out.append(
+                SourceSummary(
+                    name=src.name,
+                    kind=src.kind,
+                    location=src.location,
+                    options=dict(src.options),
+                    activities=int(counts.get(src.id, 0)),
+                    last_synced_at=(
+                        src.last_synced_at.isoformat() + "Z" if src.last_synced_at else None
+                    ),
+                    observations=int(observed.get(src.id, 0)),
+                    cursors=cursors.get(src.id, {}),
+                    status=dict(src.status or {}),
+                    last_run=run.status if run else None,
+                    last_error=run.error if run and run.status == "failed" else None,
+                )
+            )
+        return out
 
 
 def get_sources(store: Store, names: list[str] | None = None) -> list[SourceInfo]:

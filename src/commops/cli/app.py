@@ -41,7 +41,12 @@ export_app = typer.Typer(
 snapshot_app = typer.Typer(
     help="The analytics snapshot (Parquet files read by DuckDB).", no_args_is_help=True
 )
+import_app = typer.Typer(
+    help="Import files: GH Archive hours, CSV and JSON Lines, Perceval items.",
+    no_args_is_help=True,
+)
 app.add_typer(add_app, name="add")
+app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(snapshot_app, name="snapshot")
 
@@ -173,6 +178,55 @@ def add_git(
         )
 
 
+def add_source_and_report(
+    kind: str, location: str, *, name: str | None, options: dict[str, Any], as_json: bool
+) -> None:
+    """What every ``commops add KIND`` does once it has parsed its options."""
+    from commops.sources import add_source
+
+    with workspace() as ws:
+        src = add_source(ws.store, kind, location, name=name, options=options)
+    info = {"name": src.name, "kind": src.kind, "location": src.location, "options": src.options}
+    if as_json:
+        print_json(info)
+    else:
+        console.print(
+            f"Added {escape(kind)} source [bold]{escape(src.name)}[/] ({escape(src.location)}). "
+            "Run [bold]commops sync[/] to import it."
+        )
+
+
+def import_and_report(
+    kind: str,
+    location: str,
+    *,
+    name: str,
+    options: dict[str, Any],
+    params: dict[str, Any],
+    as_json: bool,
+) -> None:
+    """What every ``commops import KIND FILES`` does: make (or reuse) the source ``name`` and run
+    its connector over ``params`` (the files), then refresh the snapshot."""
+    from commops.sources import ensure_source
+    from commops.sync import sync_workspace
+
+    with workspace() as ws, progress() as bar:
+        ensure_source(ws.store, kind, location, name=name, options=options)
+        tasks: dict[str, Any] = {}
+
+        def report(source: str, advance: int, total: int | None, note: str | None) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(source, total=total, note="")
+            if total is not None:
+                bar.update(tasks[source], total=total)
+            bar.update(tasks[source], advance=advance, note=note or "")
+
+        results = sync_workspace(ws, [name], progress=report, params=params)
+    _report_sync(results, as_json)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
 @app.command("sources")
 def sources_cmd(as_json: JsonOpt = False) -> None:
     """List the workspace's sources."""
@@ -186,10 +240,18 @@ def sources_cmd(as_json: JsonOpt = False) -> None:
         print_json(rows)
         return
     for r in rows:
-        r["branch"] = r["options"].get("branch")
+        r["items"] = r["activities"] + r["observations"]
+        r["last_sync"] = (r["last_synced_at"] or "never")[:16].replace("T", " ")
+        r["state"] = r["last_run"] or "-"
+        notes = [f"{k}: {v}" for k, v in r["status"].items()]
+        if r["last_error"]:
+            notes.insert(0, r["last_error"])
+        r["notes"] = "; ".join(notes)
     console.print(
         table(
-            "Sources", ["name", "kind", "location", "branch", "activities", "last_synced_at"], rows
+            "Sources",
+            ["name", "kind", "location", "items", "last_sync", "state", "notes"],
+            rows,
         )
     )
 
@@ -228,10 +290,36 @@ def sync(
         list[str] | None,
         typer.Argument(help="Sources to sync. Default: all.", metavar="[SOURCE]..."),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Backfill from this day (YYYY-MM-DD, UTC): read this range again without "
+            "moving the sources' cursors.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Backfill up to this day (YYYY-MM-DD), inclusive.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import what is new from each source, then refresh the analytics snapshot."""
+    from datetime import datetime, time, timedelta
+
+    from commops.connectors.base import Window
     from commops.sync import sync_workspace
+
+    window = None
+    start, end = _date("--from", since), _date("--until", until)
+    if start and end and start > end:
+        raise UsageError(f"--from {start} is after --until {end}")
+    if start or end:
+        window = Window(
+            since=datetime.combine(start, time.min) if start else None,
+            until=datetime.combine(end, time.min) + timedelta(days=1, microseconds=-1)
+            if end
+            else None,
+        )
 
     with workspace() as ws, progress() as bar:
         tasks: dict[str, Any] = {}
@@ -243,7 +331,7 @@ def sync(
                 bar.update(tasks[source], total=total)
             bar.update(tasks[source], advance=advance, note=note or "")
 
-        results = sync_workspace(ws, sources or None, progress=report)
+        results = sync_workspace(ws, sources or None, progress=report, window=window)
     _report_sync(results, as_json)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
@@ -510,3 +598,18 @@ def quickstart(
 
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _load_command_modules() -> None:
+    """Commands of each source kind live in ``commops.cli.commands.<kind>`` and register
+    themselves on ``add_app`` / ``import_app`` when imported."""
+    import importlib
+    import pkgutil
+
+    from commops.cli import commands
+
+    for module in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"{commands.__name__}.{module.name}")
+
+
+_load_command_modules()
