@@ -174,7 +174,26 @@ def test_add_git_with_options(run: Cli, git_repo: GitRepo, history: History) -> 
         "options": {"branch": "cy/docs", "mailmap": False},
         "activities": 0,
         "last_synced_at": None,
+        "observations": 0,
+        "cursors": {},
+        "status": {},
+        "last_run": None,
+        "last_error": None,
     }
+
+
+def test_sources_shows_cursor_and_last_error(synced: Cli, git_repo: GitRepo) -> None:
+    (source,) = synced.json("sources")
+    assert source["last_run"] == "ok"
+    assert source["cursors"]["commits"]["head"] == git_repo.head()
+    assert source["last_error"] is None
+    git_repo.git("branch", "-m", "main", "renamed")
+    synced("sync", ok=False)
+    (source,) = synced.json("sources")
+    assert source["last_run"] == "failed"
+    assert "branch 'main' not found" in source["last_error"]
+    table = synced("sources").stdout
+    assert "failed" in table
 
 
 def test_sources_after_sync_counts_activities(synced: Cli) -> None:
