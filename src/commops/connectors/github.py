@@ -1,0 +1,567 @@
+"""GitHub (REST v3): issues and pull requests, comments, reviews, stars, forks, releases and
+repository counters, for an organisation (all its repositories) or a list of repositories.
+
+Incremental reading, per repository and stream:
+
+* ``issues``: ``/repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&since=<cursor>``; pull
+  requests come through this endpoint too (they carry a ``pull_request`` key). Only the pull
+  requests on these pages (changed since the cursor) cost more requests: ``/pulls/{n}`` for
+  ``merged_by`` and ``/pulls/{n}/reviews`` for the reviews; an issue or unmerged pull request
+  closed in the range costs ``/issues/{n}`` for ``closed_by``.
+* ``comments`` and ``review_comments``: ``/issues/comments`` and ``/pulls/comments`` with
+  ``since=<cursor>&sort=updated&direction=asc``.
+* ``stars`` and ``forks`` have no ``since``: they are listed oldest first, so a run resumes at
+  the page that held the last item read and drops what is older than its time.
+* ``repos``: one conditional ``GET /repos/{o}/{r}`` (an unchanged repository answers 304, which
+  GitHub does not count against the rate limit) for the watchers, stars and forks counters.
+* ``releases``: every release, with each asset's ``download_count`` as a counter observation.
+
+Cursors hold, per repository, the ``updated_at`` (or ``starred_at``, page) of the last item of
+the last complete page: inclusive lower bounds, the items at the boundary are read again and
+dropped by their uid.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from commops.clock import utcnow
+from commops.connectors.base import (
+    ActivityRecord,
+    Change,
+    Connector,
+    Cursor,
+    IdentityRef,
+    Observation,
+    Observe,
+    Status,
+    SyncContext,
+    Upsert,
+    Window,
+)
+from commops.connectors.http import HttpClient
+from commops.errors import SourceError
+
+PLATFORM = "github"
+DEFAULT_API = "https://api.github.com"
+TOKEN_ENV = "GITHUB_TOKEN"
+PER_PAGE = 100
+STAR_MEDIA = "application/vnd.github.star+json"
+
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,99})"
+_OWNER = re.compile(rf"^{_NAME}$")
+_REPO = re.compile(rf"^{_NAME}/{_NAME}$")
+_TRAILING_NUMBER = re.compile(r"/(\d+)$")
+_IDEA_LABELS = frozenset({"enhancement", "feature", "feature request", "kind/feature", "idea"})
+
+
+def parse_time(value: str) -> datetime:
+    """GitHub's ``2016-02-01T12:13:21Z`` (or with an offset) as a naive UTC datetime."""
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when
+
+
+def format_time(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _user(data: dict[str, Any] | None) -> IdentityRef | None:
+    if not data or not data.get("login"):
+        return None
+    return IdentityRef(PLATFORM, "username", str(data["login"]))
+
+
+GHOST = IdentityRef(PLATFORM, "username", "ghost")  # what GitHub shows for deleted accounts
+
+
+def _number(url: str | None) -> str | None:
+    match = _TRAILING_NUMBER.search(url or "")
+    return match.group(1) if match else None
+
+
+def parse_location(location: str) -> tuple[str | None, list[str]]:
+    """``ORG`` (every repository of the organisation) or ``OWNER/REPO[,OWNER/REPO...]``."""
+    parts = [p.strip() for p in location.split(",") if p.strip()]
+    if len(parts) == 1 and _OWNER.match(parts[0]):
+        return parts[0], []
+    bad = [p for p in parts if not _REPO.match(p)]
+    if not parts or bad:
+        raise SourceError(
+            f"github location {location!r} is not an organisation or a list of OWNER/REPO",
+            hint="Use `commops add github ORG` or `commops add github OWNER/REPO [OWNER/REPO...]`.",
+        )
+    return None, list(dict.fromkeys(parts))
+
+
+class GitHubConnector(Connector):
+    """Reads the streams named in the module docstring. Options: ``api_url`` (GitHub Enterprise:
+    ``https://HOST/api/v3``), ``token_env`` (the environment variable holding the token;
+    ``GITHUB_TOKEN`` by default, then commops.toml ``[tokens] github``)."""
+
+    kind = "github"
+    streams = ("repos", "issues", "comments", "review_comments", "stars", "forks", "releases")
+
+    def __init__(self, source: Any) -> None:
+        super().__init__(source)
+        self._http: HttpClient | None = None
+        self._repos: list[str] | None = None
+
+    @classmethod
+    def prepare(cls, location: str, options: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        org, repos = parse_location(location)
+        api_url = str(options.get("api_url") or DEFAULT_API).rstrip("/")
+        if not re.match(r"^https?://", api_url):
+            raise SourceError(
+                f"github source {location!r}: api_url {api_url!r} is not an http(s) URL",
+                hint="GitHub Enterprise: --api-url https://HOST/api/v3",
+            )
+        prepared: dict[str, Any] = {}
+        if api_url != DEFAULT_API:
+            prepared["api_url"] = api_url
+        if options.get("token_env"):
+            prepared["token_env"] = str(options["token_env"])
+        location = org if org is not None else ",".join(repos)
+        owners = sorted({r.split("/")[0] for r in repos})
+        if org is not None:
+            name = org
+        elif len(repos) > 1 and len(owners) == 1:
+            name = f"{owners[0]}-repos"
+        else:
+            name = repos[0]
+        return name, location, prepared
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _client(self, ctx: SyncContext) -> HttpClient:
+        if self._http is None:
+            options = self.source.options
+            token = ctx.secret(str(options.get("token_env") or TOKEN_ENV), "github")
+            self._http = ctx.http(
+                str(options.get("api_url") or DEFAULT_API),
+                token=token,
+                auth_scheme="Bearer ",
+                headers={
+                    "Accept": "application/vnd.github+json",
+                    "X-GitHub-Api-Version": "2022-11-28",
+                },
+            )
+        return self._http
+
+    def _repo_list(self, http: HttpClient) -> list[str]:
+        if self._repos is None:
+            org, repos = parse_location(self.source.location)
+            if org is not None:
+                repos = []
+                for page in http.paginate(f"/orgs/{org}/repos", {"per_page": PER_PAGE}):
+                    repos += [str(r["full_name"]) for r in page.json()]
+            self._repos = repos
+        return self._repos
+
+    def read(self, stream: str, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[Change]:
+        http = self._client(ctx)
+        repos = self._repo_list(http)
+        state = dict(cursor)
+        if stream == "repos":
+            yield Status({"repositories": len(repos), "discussions": "not read"})
+        for repo in repos:
+            ctx.progress(note=f"{repo} {stream}")
+            reader = getattr(self, f"_read_{stream}")
+            for change in reader(http, repo, state.get(repo), ctx.window):
+                if isinstance(change, _Mark):
+                    state[repo] = change.value
+                    yield Cursor(stream, dict(state))
+                else:
+                    yield change
+        yield Cursor(stream, dict(state))
+
+    # -- issues and pull requests ---------------------------------------------------------------
+
+    def _read_issues(
+        self, http: HttpClient, repo: str, since: str | None, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        params: dict[str, Any] = {
+            "state": "all",
+            "sort": "updated",
+            "direction": "asc",
+            "per_page": PER_PAGE,
+        }
+        lower = format_time(window.since) if window and window.since else since
+        if lower:
+            params["since"] = lower
+        for page in http.paginate(f"/repos/{repo}/issues", params):
+            items = page.json()
+            records: list[ActivityRecord] = []
+            for item in items:
+                records += self._issue(http, repo, item, lower)
+            if window is not None:
+                records = [r for r in records if window.contains(r.occurred_at)]
+            if records:
+                yield Upsert(records)
+            if items:
+                yield _Mark(str(items[-1]["updated_at"]))
+
+    def _issue(
+        self, http: HttpClient, repo: str, item: dict[str, Any], since: str | None
+    ) -> list[ActivityRecord]:
+        number = int(item["number"])
+        key = f"{repo}#{number}"
+        author = _user(item.get("user")) or GHOST
+        labels = [str(lb["name"]) for lb in item.get("labels") or [] if isinstance(lb, dict)]
+        is_pr = "pull_request" in item
+        attrs: dict[str, Any] = {
+            "number": number,
+            "author": author.value,
+            "labels": labels,
+            "state": item.get("state"),
+            "created_at": item.get("created_at"),
+            "closed_at": item.get("closed_at"),
+            "comments": item.get("comments"),
+            "author_association": item.get("author_association"),
+        }
+        common: dict[str, Any] = {
+            "channel": repo,
+            "target": str(number),
+            "title": item.get("title"),
+        }
+        records: list[ActivityRecord] = []
+        closed_at = item.get("closed_at")
+        closed_in_range = bool(closed_at) and (since is None or str(closed_at) >= since)
+        if is_pr:
+            pull = http.get_json(f"/repos/{repo}/pulls/{number}")
+            merged_at = pull.get("merged_at")
+            attrs.update(
+                merged_at=merged_at,
+                merged_by=(pull.get("merged_by") or {}).get("login"),
+                draft=pull.get("draft"),
+                additions=pull.get("additions"),
+                deletions=pull.get("deletions"),
+                changed_files=pull.get("changed_files"),
+            )
+            records.append(
+                ActivityRecord(
+                    item_key=key,
+                    kind="github:pr_opened",
+                    discriminator="opened",
+                    occurred_at=parse_time(item["created_at"]),
+                    actor=author,
+                    contribution_type="code",
+                    attributes=attrs,
+                    **common,
+                )
+            )
+            if merged_at:
+                records.append(
+                    ActivityRecord(
+                        item_key=key,
+                        kind="github:pr_merged",
+                        discriminator="merged",
+                        occurred_at=parse_time(merged_at),
+                        actor=_user(pull.get("merged_by")) or GHOST,
+                        object=author,
+                        contribution_type="maintenance",
+                        attributes=attrs,
+                        **common,
+                    )
+                )
+            elif closed_at and closed_in_range:
+                records.append(self._closed(http, repo, key, "github:pr_closed", author, attrs))
+            records += self._reviews(http, repo, number, author, common)
+        else:
+            ideas = any(label.lower() in _IDEA_LABELS for label in labels)
+            records.append(
+                ActivityRecord(
+                    item_key=key,
+                    kind="github:issue_opened",
+                    discriminator="opened",
+                    occurred_at=parse_time(item["created_at"]),
+                    actor=author,
+                    contribution_type="ideas" if ideas else "bug",
+                    attributes=attrs,
+                    **common,
+                )
+            )
+            if closed_at and closed_in_range:
+                records.append(self._closed(http, repo, key, "github:issue_closed", author, attrs))
+        return records
+
+    def _closed(
+        self,
+        http: HttpClient,
+        repo: str,
+        key: str,
+        kind: str,
+        author: IdentityRef,
+        attrs: dict[str, Any],
+    ) -> ActivityRecord:
+        number = attrs["number"]
+        detail = http.get_json(f"/repos/{repo}/issues/{number}")
+        closed_at = str(detail.get("closed_at") or attrs["closed_at"])
+        return ActivityRecord(
+            item_key=key,
+            kind=kind,
+            discriminator=f"closed:{closed_at}",  # a reopened and closed again item: another
+            occurred_at=parse_time(closed_at),
+            actor=_user(detail.get("closed_by")) or GHOST,
+            object=author,
+            channel=repo,
+            target=str(number),
+            title=detail.get("title"),
+            attributes={**attrs, "closed_at": closed_at},
+        )
+
+    def _reviews(
+        self,
+        http: HttpClient,
+        repo: str,
+        number: int,
+        author: IdentityRef,
+        common: dict[str, Any],
+    ) -> list[ActivityRecord]:
+        records: list[ActivityRecord] = []
+        for page in http.paginate(f"/repos/{repo}/pulls/{number}/reviews", {"per_page": PER_PAGE}):
+            for review in page.json():
+                if not review.get("submitted_at"):  # a pending review is not yet visible
+                    continue
+                records.append(
+                    ActivityRecord(
+                        item_key=f"{repo}#{number}/review/{review['id']}",
+                        kind="github:review",
+                        occurred_at=parse_time(review["submitted_at"]),
+                        actor=_user(review.get("user")) or GHOST,
+                        object=author,
+                        parent=f"{repo}#{number}",
+                        contribution_type="review",
+                        attributes={
+                            "number": number,
+                            "state": review.get("state"),
+                            "pr_author": author.value,
+                            "author_association": review.get("author_association"),
+                        },
+                        **common,
+                    )
+                )
+        return records
+
+    # -- comments -------------------------------------------------------------------------------
+
+    def _read_comments(
+        self, http: HttpClient, repo: str, since: str | None, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        yield from self._comments(http, repo, since, window, review=False)
+
+    def _read_review_comments(
+        self, http: HttpClient, repo: str, since: str | None, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        yield from self._comments(http, repo, since, window, review=True)
+
+    def _comments(
+        self,
+        http: HttpClient,
+        repo: str,
+        since: str | None,
+        window: Window | None,
+        *,
+        review: bool,
+    ) -> Iterator[Change | _Mark]:
+        path = f"/repos/{repo}/pulls/comments" if review else f"/repos/{repo}/issues/comments"
+        params: dict[str, Any] = {"sort": "updated", "direction": "asc", "per_page": PER_PAGE}
+        lower = format_time(window.since) if window and window.since else since
+        if lower:
+            params["since"] = lower
+        kind = "github:review_comment" if review else "github:issue_comment"
+        for page in http.paginate(path, params):
+            items = page.json()
+            records = []
+            for c in items:
+                number = _number(c.get("pull_request_url") if review else c.get("issue_url"))
+                occurred = parse_time(c["created_at"])
+                if window is not None and not window.contains(occurred):
+                    continue
+                records.append(
+                    ActivityRecord(
+                        item_key=f"{repo}#{number}/{'review_comment' if review else 'comment'}/"
+                        f"{c['id']}",
+                        kind=kind,
+                        occurred_at=occurred,
+                        actor=_user(c.get("user")) or GHOST,
+                        channel=repo,
+                        target=number,
+                        parent=f"{repo}#{number}",
+                        contribution_type="review" if review else None,
+                        attributes={
+                            "number": int(number) if number else None,
+                            "author": (c.get("user") or {}).get("login"),
+                            "author_type": (c.get("user") or {}).get("type"),
+                            "author_association": c.get("author_association"),
+                            "created_at": c.get("created_at"),
+                            "in_reply_to": c.get("in_reply_to_id"),
+                            "path": c.get("path"),
+                        },
+                    )
+                )
+            if records:
+                yield Upsert(records)
+            if items:
+                yield _Mark(str(items[-1]["updated_at"]))
+
+    # -- stars and forks: listed oldest first, no since ------------------------------------------
+
+    def _read_stars(
+        self, http: HttpClient, repo: str, mark: dict[str, Any] | None, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        yield from self._oldest_first(http, repo, mark, window, stars=True)
+
+    def _read_forks(
+        self, http: HttpClient, repo: str, mark: dict[str, Any] | None, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        yield from self._oldest_first(http, repo, mark, window, stars=False)
+
+    def _oldest_first(
+        self,
+        http: HttpClient,
+        repo: str,
+        mark: dict[str, Any] | None,
+        window: Window | None,
+        *,
+        stars: bool,
+    ) -> Iterator[Change | _Mark]:
+        # Resume at the page that held the last item read (new items are appended at the end);
+        # re-read items are dropped by their uid.
+        page_no = 1 if window is not None or not mark else int(mark.get("page", 1))
+        after = None if window is not None or not mark else mark.get("at")
+        if stars:
+            path, headers, extra = f"/repos/{repo}/stargazers", {"Accept": STAR_MEDIA}, {}
+        else:
+            path, headers, extra = f"/repos/{repo}/forks", {}, {"sort": "oldest"}
+        while True:
+            page = http.get(path, {**extra, "per_page": PER_PAGE, "page": page_no}, headers=headers)
+            items = page.json()
+            records = []
+            for it in items:
+                at = str(it["starred_at"] if stars else it["created_at"])
+                if after is not None and at < after:
+                    continue
+                when = parse_time(at)
+                if window is not None and not window.contains(when):
+                    continue
+                if stars:
+                    who = _user(it.get("user")) or GHOST
+                    records.append(
+                        ActivityRecord(
+                            item_key=f"{repo}/star/{who.value}",
+                            kind="github:star",
+                            discriminator=at,  # starred again after an unstar: another star
+                            occurred_at=when,
+                            actor=who,
+                            channel=repo,
+                        )
+                    )
+                else:
+                    who = _user(it.get("owner")) or GHOST
+                    records.append(
+                        ActivityRecord(
+                            item_key=f"{repo}/fork/{it['full_name']}",
+                            kind="github:fork",
+                            occurred_at=when,
+                            actor=who,
+                            channel=repo,
+                            target=str(it["full_name"]),
+                            attributes={"fork": it["full_name"]},
+                        )
+                    )
+            if records:
+                yield Upsert(records)
+            if items:
+                last = str(items[-1]["starred_at"] if stars else items[-1]["created_at"])
+                yield _Mark({"page": page_no, "at": last})
+            if not items or "next" not in page.links:
+                return
+            page_no += 1
+
+    # -- repository counters and releases -------------------------------------------------------
+
+    def _read_repos(
+        self, http: HttpClient, repo: str, mark: dict[str, Any] | None, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        if window is not None:  # a counter read now says nothing about the past
+            return
+        etag = (mark or {}).get("etag")
+        response = http.get(f"/repos/{repo}", etag=etag)
+        if response.not_modified and mark:
+            counters = dict(mark["counters"])
+        else:
+            data = response.json()
+            counters = {
+                "watchers": int(data.get("subscribers_count") or 0),
+                "stars": int(data.get("stargazers_count") or 0),
+                "forks": int(data.get("forks_count") or 0),
+                "open_issues": int(data.get("open_issues_count") or 0),
+            }
+            etag = response.etag
+        now = utcnow().replace(microsecond=0)
+        yield Observe(
+            [
+                Observation(f"github:{repo}:{name}", now, value, attributes={"repo": repo})
+                for name, value in counters.items()
+            ]
+        )
+        yield _Mark({"etag": etag, "counters": counters})
+
+    def _read_releases(
+        self, http: HttpClient, repo: str, mark: Any, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        now = utcnow().replace(microsecond=0)
+        for page in http.paginate(f"/repos/{repo}/releases", {"per_page": PER_PAGE}):
+            records: list[ActivityRecord] = []
+            observations: list[Observation] = []
+            for rel in page.json():
+                if rel.get("draft") or not rel.get("published_at"):
+                    continue
+                when = parse_time(rel["published_at"])
+                tag = str(rel.get("tag_name") or rel["id"])
+                if window is None or window.contains(when):
+                    records.append(
+                        ActivityRecord(
+                            item_key=f"{repo}/release/{rel['id']}",
+                            kind="github:release_published",
+                            occurred_at=when,
+                            actor=_user(rel.get("author")) or GHOST,
+                            channel=repo,
+                            target=tag,
+                            title=rel.get("name") or tag,
+                            contribution_type="maintenance",
+                            attributes={"tag": tag, "prerelease": bool(rel.get("prerelease"))},
+                        )
+                    )
+                if window is None:
+                    observations += [
+                        Observation(
+                            f"github:{repo}:downloads:{tag}/{asset['name']}",
+                            now,
+                            int(asset.get("download_count") or 0),
+                            attributes={"repo": repo, "tag": tag, "asset": asset["name"]},
+                        )
+                        for asset in rel.get("assets") or []
+                    ]
+            if records:
+                yield Upsert(records)
+            if observations:
+                yield Observe(observations)
+        yield _Mark({"read_at": format_time(now)})
+
+
+class _Mark:
+    """A per-repository checkpoint inside one stream; ``read`` turns it into a ``Cursor``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+__all__ = ["GitHubConnector", "parse_location", "parse_time"]
