@@ -273,7 +273,10 @@ def test_github_incremental_reads_only_changed_items(workspace: Workspace, repla
     ]
     assert replay.count("/repos/octo-org/app/issues/1") == 1
     assert replay.seen("/repos/octo-org/app/issues")[0].query["since"] == "2024-01-25T19:00:00Z"
-    assert cursors(workspace)["issues"]["octo-org/app"] == "2024-05-02T10:00:00Z"
+    assert cursors(workspace)["issues"]["octo-org/app"] == {
+        "since": "2024-05-02T10:00:00Z",
+        "seen": [1],
+    }
 
 
 def test_github_repository_list_source(sqlite_workspace: Workspace, replay: Replay) -> None:
@@ -344,7 +347,9 @@ def test_github_page_failing_midway_then_next_sync_completes(
     ]
     assert len(stored) == 100
     # the cursor is the last stored item's update time, not beyond
-    assert cursors(workspace)["issues"] == {"octo-org/app": first_page[-1]["updated_at"]}
+    assert cursors(workspace)["issues"] == {
+        "octo-org/app": {"since": first_page[-1]["updated_at"], "seen": [first_page[-1]["number"]]}
+    }
     assert sync(workspace).error is None
     uids = [a["uid"] for a in activities(workspace)]
     assert len(uids) == len(set(uids))

@@ -182,8 +182,13 @@ class GitHubConnector(Connector):
     # -- issues and pull requests ---------------------------------------------------------------
 
     def _read_issues(
-        self, http: HttpClient, repo: str, since: str | None, window: Window | None
+        self, http: HttpClient, repo: str, mark: Any, window: Window | None
     ) -> Iterator[Change | _Mark]:
+        # The mark: the last update time read and the numbers read at exactly that time, so that
+        # the items at the inclusive boundary cost no second look at their details.
+        mark = mark if isinstance(mark, dict) else {"since": mark, "seen": []}
+        since: str | None = mark.get("since")
+        seen = set(mark.get("seen") or [])
         params: dict[str, Any] = {
             "state": "all",
             "sort": "updated",
@@ -191,19 +196,27 @@ class GitHubConnector(Connector):
             "per_page": PER_PAGE,
         }
         lower = format_time(window.since) if window and window.since else since
+        if window is not None:
+            seen = set()
         if lower:
             params["since"] = lower
         for page in http.paginate(f"/repos/{repo}/issues", params):
             items = page.json()
             records: list[ActivityRecord] = []
             for item in items:
+                if item["updated_at"] == since and item["number"] in seen:
+                    continue
                 records += self._issue(http, repo, item, lower)
             if window is not None:
                 records = [r for r in records if window.contains(r.occurred_at)]
             if records:
                 yield Upsert(records)
             if items:
-                yield _Mark(str(items[-1]["updated_at"]))
+                last = str(items[-1]["updated_at"])
+                at_last = {int(i["number"]) for i in items if i["updated_at"] == last}
+                seen = (seen | at_last) if last == since else at_last
+                since = last
+                yield _Mark({"since": last, "seen": sorted(seen)})
 
     def _issue(
         self, http: HttpClient, repo: str, item: dict[str, Any], since: str | None

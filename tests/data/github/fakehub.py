@@ -47,6 +47,9 @@ class FakeHub:
 
     def __init__(self, replay: Replay, org: str = "octo-org", prefix: str = "") -> None:
         self.replay = replay
+        # Answers go out in two writes (headers, body): without TCP_NODELAY each response waits
+        # for the client's delayed ACK (40 ms on Linux).
+        replay._server.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
         self.org = org
         self.prefix = prefix
         self.repos: dict[str, FakeRepo] = {}
