@@ -44,7 +44,7 @@ from replay import Replay  # noqa: E402
 
 START = datetime(2020, 1, 1)
 DEBUG = False
-LIST_STREAMS = 6  # issues, comments, review_comments, stars, forks, releases
+LIST_STREAMS = 7  # issues, comments, review_comments, stars, forks, releases, discussions
 
 
 def build(hub: FakeHub, repos: int, items: int, comments: int, rng: random.Random) -> list[Any]:

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent / "data" / "github"))
 from fakehub import FakeHub
 
 TOKEN = "ghp_test_token_never_shown_0123456789"
+NO_DISCUSSIONS = {"data": {"repository": {"hasDiscussionsEnabled": False}}}
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +97,25 @@ def build_org(hub: FakeHub, issues: int = 25) -> None:
     hub.fork("app", "forker", "2024-03-05T08:00:00Z")
     hub.release("app", "v1.0", author="maintainer", published="2024-02-01T12:00:00Z", downloads=42)
     hub.issue("docs", 1, author="writer", created="2024-01-03T09:00:00Z")
+    hub.discussion(
+        "app",
+        1,
+        author="asker",
+        created="2024-02-02T09:00:00Z",
+        updated="2024-02-03T09:00:00Z",
+        comments=(("helper", "2024-02-02T10:00:00Z"), ("user1", "2024-02-02T11:00:00Z")),
+        answer=1,
+        chosen_by="asker",
+        chosen_at="2024-02-03T09:00:00Z",
+    )
+    hub.discussion(
+        "app",
+        2,
+        author="user2",
+        created="2024-02-04T09:00:00Z",
+        answerable=False,
+        comments=(("helper", "2024-02-04T10:00:00Z"),),
+    )
 
 
 def add_org(ws: Workspace, hub: FakeHub, location: str | None = None) -> None:
@@ -121,6 +141,11 @@ def expected_kinds(issues: int = 25) -> Counter[str]:
             "github:star": 7,
             "github:fork": 1,
             "github:release_published": 1,
+            "github:question": 1,
+            "github:answer": 2,
+            "github:answer_accepted": 1,
+            "github:discussion_opened": 1,
+            "github:discussion_comment": 1,
         }
     )
 
@@ -247,7 +272,8 @@ def test_github_incremental_reads_only_changed_items(workspace: Workspace, repla
     assert sync(workspace).added == 0
     assert replay.count("/repos/octo-org/app/pulls/6") == 0
     assert replay.count("/repos/octo-org/app/issues") == 1
-    assert replay.count() == 1 + 2 * 7  # org repos + per repo: repo, 6 list streams
+    # org repos + per repo: repo, 6 list streams, 1 GraphQL query
+    assert replay.count() == 1 + 2 * 8
     replay.requests.clear()
     # PR 9 is merged, issue 1 closed, a new comment and a new star
     hub.touch("app", 9, "2024-05-01T10:00:00Z", merged="2024-05-01T10:00:00Z")
@@ -296,6 +322,79 @@ def test_github_enterprise_base_url(sqlite_workspace: Workspace, replay: Replay)
     assert sync(sqlite_workspace).error is None
     assert kinds(sqlite_workspace) == expected_kinds()
     assert replay.count("/api/v3/repos/octo-org/app/issues") == 1
+    assert replay.count("/api/graphql") == 2
+
+
+def test_github_discussions_questions_answers_and_accepted_answer(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    hub = FakeHub(replay)
+    build_org(hub)
+    add_org(sqlite_workspace, hub)
+    assert sync(sqlite_workspace).error is None
+    accepted = next(
+        a for a in activities(sqlite_workspace) if a["kind"] == "github:answer_accepted"
+    )
+    assert (accepted["actor"]["username"], accepted["object"]["username"]) == ("asker", "user1")
+    assert accepted["occurred_at"] == "2024-02-03T09:00:00Z"
+    assert accepted["target"] == "discussion/1"
+    answers = sorted(
+        (a["actor"]["username"], a["object"]["username"], a["attributes"]["accepted"])
+        for a in activities(sqlite_workspace)
+        if a["kind"] == "github:answer"
+    )
+    assert answers == [("helper", "asker", False), ("user1", "asker", True)]
+    question = next(a for a in activities(sqlite_workspace) if a["kind"] == "github:question")
+    assert (question["contribution_type"], question["attributes"]["category"]) == (
+        "question",
+        "Q&A",
+    )
+    body = json.loads(replay.seen("/graphql")[0].body)
+    assert body["variables"] == {"owner": "octo-org", "name": "app", "after": None}
+
+
+def test_github_discussions_incremental_stops_at_cursor(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    hub = FakeHub(replay)
+    for n in range(1, 121):  # three GraphQL pages
+        hub.discussion(
+            "app", n, author=f"u{n}", created=f"2024-03-01T{n // 60:02d}:{n % 60:02d}:00Z"
+        )
+    add_org(sqlite_workspace, hub, location="octo-org/app")
+    assert sync(sqlite_workspace).error is None
+    assert replay.count("/graphql") == 3
+    assert cursors(sqlite_workspace)["discussions"] == {
+        "octo-org/app": {"since": "2024-03-01T02:00:00Z"}
+    }
+    hub.discussion(
+        "app",
+        7,
+        author="u7",
+        created="2024-03-01T00:07:00Z",
+        updated="2024-04-01T00:00:00Z",
+        comments=(("helper", "2024-04-01T00:00:00Z"),),
+    )
+    replay.requests.clear()
+    assert sync(sqlite_workspace).error is None
+    assert replay.count("/graphql") == 1
+    assert kinds(sqlite_workspace)["github:answer"] == 1
+    assert kinds(sqlite_workspace)["github:question"] == 120
+
+
+def test_github_graphql_error_names_the_source(sqlite_workspace: Workspace, replay: Replay) -> None:
+    hub = FakeHub(replay)
+    hub.issue("app", 1, author="a", created="2024-01-01T00:00:00Z")
+    add_org(sqlite_workspace, hub, location="octo-org/app")
+    replay.route(
+        "/graphql",
+        json={"data": None, "errors": [{"message": "Something went wrong"}]},
+    )
+    result = sync(sqlite_workspace)
+    assert result.ok is False
+    assert result.error == (
+        f"source 'gh': {replay.url}/graphql: GraphQL error: Something went wrong"
+    )
 
 
 # -- faults ---------------------------------------------------------------------------------------
@@ -323,6 +422,7 @@ def test_github_fault_is_retried_and_nothing_is_lost(
     add_org(sqlite_workspace, hub)
     replay.fault("/repos/octo-org/app/issues", kind, **options)
     replay.fault("/repos/octo-org/app/stargazers", kind, **options)
+    replay.fault("/graphql", kind, **options)
     result = sync(sqlite_workspace)
     assert result.error is None
     assert kinds(sqlite_workspace) == expected_kinds()
@@ -464,6 +564,7 @@ def test_github_recorded_paginated_issues_follow_link_headers(
     for route in ("issues/comments", "pulls/comments", "stargazers", "forks", "releases"):
         replay.route(f"/repos/octokit-fixture-org/paginate-issues/{route}", json=[])
     replay.route("/repos/octokit-fixture-org/paginate-issues", json={"subscribers_count": 1})
+    replay.route("/graphql", json=NO_DISCUSSIONS)
     small_http(sqlite_workspace)
     add_source(
         sqlite_workspace.store,
@@ -498,6 +599,7 @@ def test_github_recorded_perceval_pull_request_with_reviews_and_comments(
     replay.route(f"{base}/issues/comments", json=load("github_issue_comments_1"))
     replay.route(f"{base}/pulls/comments", json=load("github_request_pull_request_1_comments"))
     replay.route(base, json=load("github_repo"))
+    replay.route("/graphql", json=NO_DISCUSSIONS)
     for route in ("stargazers", "forks", "releases"):
         replay.route(f"{base}/{route}", json=[])
     small_http(sqlite_workspace)
@@ -534,6 +636,7 @@ def test_github_recorded_stargazers_with_dates_and_forks(
     for route in ("issues", "issues/comments", "pulls/comments", "releases"):
         replay.route(f"{base}/{route}", json=[])
     replay.route(base, json={"subscribers_count": 2, "stargazers_count": len(stars)})
+    replay.route("/graphql", json=NO_DISCUSSIONS)
     small_http(sqlite_workspace)
     add_source(
         sqlite_workspace.store,

@@ -23,10 +23,14 @@ dropped by their uid.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+import httpx
+import stamina
 
 from commops.clock import utcnow
 from commops.connectors.base import (
@@ -42,7 +46,7 @@ from commops.connectors.base import (
     Upsert,
     Window,
 )
-from commops.connectors.http import HttpClient
+from commops.connectors.http import RETRY_STATUS, HttpClient, HttpError, Response, _Retry
 from commops.errors import SourceError
 
 PLATFORM = "github"
@@ -104,7 +108,16 @@ class GitHubConnector(Connector):
     ``GITHUB_TOKEN`` by default, then commops.toml ``[tokens] github``)."""
 
     kind = "github"
-    streams = ("repos", "issues", "comments", "review_comments", "stars", "forks", "releases")
+    streams = (
+        "repos",
+        "issues",
+        "comments",
+        "review_comments",
+        "stars",
+        "forks",
+        "releases",
+        "discussions",
+    )
 
     def __init__(self, source: Any) -> None:
         super().__init__(source)
@@ -167,7 +180,7 @@ class GitHubConnector(Connector):
         repos = self._repo_list(http)
         state = dict(cursor)
         if stream == "repos":
-            yield Status({"repositories": len(repos), "discussions": "not read"})
+            yield Status({"repositories": len(repos)})
         for repo in repos:
             ctx.progress(note=f"{repo} {stream}")
             reader = getattr(self, f"_read_{stream}")
@@ -566,6 +579,211 @@ class GitHubConnector(Connector):
             if observations:
                 yield Observe(observations)
         yield _Mark({"read_at": format_time(now)})
+
+    # -- discussions (GraphQL) ------------------------------------------------------------------
+
+    def _read_discussions(
+        self, http: HttpClient, repo: str, mark: Any, window: Window | None
+    ) -> Iterator[Change | _Mark]:
+        # Newest first, down to the last update time read: GraphQL has no ``since`` for
+        # discussions. Items are stored page by page; the cursor moves once, at the end.
+        since = None if window is not None else (mark or {}).get("since")
+        if window is not None and window.since is not None:
+            since = format_time(window.since)
+        owner, name = repo.split("/")
+        newest: str | None = None
+        after: str | None = None
+        while True:
+            data = graphql(
+                http,
+                graphql_url(str(self.source.options.get("api_url") or DEFAULT_API)),
+                DISCUSSIONS_QUERY,
+                {"owner": owner, "name": name, "after": after},
+                self.source.name,
+            )
+            repository = data.get("repository") or {}
+            if not repository.get("hasDiscussionsEnabled"):
+                return
+            conn = repository["discussions"]
+            records: list[ActivityRecord] = []
+            done = False
+            for node in conn["nodes"]:
+                if since is not None and str(node["updatedAt"]) < since:
+                    done = True
+                    break
+                newest = newest or str(node["updatedAt"])
+                records += _discussion(repo, node)
+            if window is not None:
+                records = [r for r in records if window.contains(r.occurred_at)]
+            if records:
+                yield Upsert(records)
+            info = conn["pageInfo"]
+            if done or not info.get("hasNextPage"):
+                break
+            after = info["endCursor"]
+        if newest is not None or mark:
+            yield _Mark({"since": newest or (mark or {}).get("since")})
+
+
+DISCUSSIONS_QUERY = """
+query($owner: String!, $name: String!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    hasDiscussionsEnabled
+    discussions(first: 50, after: $after, orderBy: {field: UPDATED_AT, direction: DESC}) {
+      pageInfo { hasNextPage endCursor }
+      nodes {
+        id number title createdAt updatedAt
+        author { login }
+        category { name isAnswerable }
+        answer { id }
+        answerChosenAt
+        answerChosenBy { login }
+        comments(first: 100) {
+          nodes { id createdAt isAnswer author { login } }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def graphql_url(api_url: str) -> str:
+    """``https://api.github.com/graphql``; GitHub Enterprise: ``https://HOST/api/graphql``."""
+    api_url = api_url.rstrip("/")
+    if api_url.endswith("/api/v3"):
+        return api_url[: -len("/v3")] + "/graphql"
+    return api_url + "/graphql"
+
+
+def graphql(
+    http: HttpClient, url: str, query: str, variables: dict[str, Any], source: str
+) -> dict[str, Any]:
+    """One GraphQL query, sent as a POST with the shared client's retries and rate-limit
+    handling (``HttpClient.post``)."""
+    response = post_json(http, url, {"query": query, "variables": variables})
+    body = response.json()
+    if body.get("errors"):
+        detail = "; ".join(str(e.get("message")) for e in body["errors"])
+        raise HttpError(f"source {source!r}: {response.url}: GraphQL error: {detail}", url=url)
+    return dict(body.get("data") or {})
+
+
+def post_json(http: HttpClient, url: str, payload: dict[str, Any]) -> Response:
+    """A POST through the shared client, retried like its GETs (``HttpClient`` has no POST
+    yet; this uses its retry policy, rate-limit handling and request count)."""
+    shown = http._hide(url)
+    try:
+        for attempt in stamina.retry_context(
+            on=http._backoff,
+            attempts=http.attempts,
+            timeout=None,
+            wait_initial=0.2,
+            wait_max=min(30.0, http.max_wait),
+            wait_jitter=0.5,
+        ):
+            with attempt:
+                http.requests += 1
+                response = http._client.post(url, json=payload)
+                status = response.status_code
+                if status in (403, 429):
+                    http._rate_limited(response, shown)
+                if status in RETRY_STATUS:
+                    raise _Retry(f"HTTP {status}", None)
+                if status == 401:
+                    raise HttpError(
+                        f"source {http.source!r}: {shown}: HTTP 401, the token was refused "
+                        "(expired, revoked or without the needed scope)",
+                        url=shown,
+                        status=status,
+                        hint="Set a valid token (see docs/connectors/github.md) and sync again.",
+                    )
+                if status >= 400:
+                    detail = http._hide(response.text[:200].strip())
+                    raise HttpError(
+                        f"source {http.source!r}: {shown}: HTTP {status} {detail}",
+                        url=shown,
+                        status=status,
+                    )
+                try:
+                    json.loads(response.content)
+                except ValueError:
+                    raise _Retry("the response is not valid JSON") from None
+                return Response(shown, status, response.headers, response.content)
+    except _Retry as exc:
+        raise HttpError(
+            f"source {http.source!r}: {shown}: gave up after {http.attempts} attempts "
+            f"({exc.reason})",
+            url=shown,
+        ) from None
+    except httpx.TransportError as exc:
+        raise HttpError(
+            f"source {http.source!r}: {shown}: gave up after {http.attempts} attempts "
+            f"({type(exc).__name__})",
+            url=shown,
+        ) from None
+    raise AssertionError("unreachable")
+
+
+def _discussion(repo: str, node: dict[str, Any]) -> list[ActivityRecord]:
+    number = int(node["number"])
+    key = f"{repo}/discussion/{number}"
+    author = _user(node.get("author")) or GHOST
+    category = node.get("category") or {}
+    answerable = bool(category.get("isAnswerable"))
+    common: dict[str, Any] = {
+        "channel": repo,
+        "target": f"discussion/{number}",
+        "title": node.get("title"),
+    }
+    attrs = {"number": number, "category": category.get("name"), "author": author.value}
+    records = [
+        ActivityRecord(
+            item_key=key,
+            kind="github:question" if answerable else "github:discussion_opened",
+            discriminator="opened",
+            occurred_at=parse_time(node["createdAt"]),
+            actor=author,
+            contribution_type="question" if answerable else None,
+            attributes={**attrs, "answered": bool(node.get("answer"))},
+            **common,
+        )
+    ]
+    answer_id = (node.get("answer") or {}).get("id")
+    answerer: IdentityRef | None = None
+    for c in (node.get("comments") or {}).get("nodes") or []:
+        who = _user(c.get("author")) or GHOST
+        accepted = bool(c.get("isAnswer")) or c.get("id") == answer_id
+        if accepted:
+            answerer = who
+        records.append(
+            ActivityRecord(
+                item_key=f"{key}/comment/{c['id']}",
+                kind="github:answer" if answerable else "github:discussion_comment",
+                occurred_at=parse_time(c["createdAt"]),
+                actor=who,
+                object=author,
+                parent=key,
+                contribution_type="answer" if answerable else None,
+                attributes={**attrs, "accepted": accepted},
+                **common,
+            )
+        )
+    if node.get("answerChosenAt"):
+        records.append(
+            ActivityRecord(
+                item_key=key,
+                kind="github:answer_accepted",
+                discriminator=f"accepted:{answer_id}",
+                occurred_at=parse_time(node["answerChosenAt"]),
+                actor=_user(node.get("answerChosenBy")) or GHOST,
+                object=answerer,
+                parent=key,
+                attributes={**attrs, "answer_id": answer_id},
+                **common,
+            )
+        )
+    return records
 
 
 class _Mark:

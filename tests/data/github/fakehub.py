@@ -39,6 +39,7 @@ class FakeRepo:
     releases: list[dict[str, Any]] = field(default_factory=list)
     watchers: int = 3
     version: int = 0
+    discussions: list[dict[str, Any]] | None = None  # None: discussions not enabled
 
 
 class FakeHub:
@@ -71,6 +72,8 @@ class FakeHub:
         self._next_id = 1000
         self._failing: dict[tuple[str, int], int] = {}
         replay.handle(f"{prefix}/orgs/{org}/repos", self._org_repos)
+        graphql = "/api/graphql" if prefix.endswith("/api/v3") else f"{prefix}/graphql"
+        replay.handle(graphql, self._graphql)
 
     @property
     def api_url(self) -> str:
@@ -228,6 +231,50 @@ class FakeHub:
         rel["assets"][0].update(download_count=downloads)
         self.repo(repo).releases.insert(0, rel)  # newest first, as GitHub lists them
 
+    def discussion(
+        self,
+        repo: str,
+        number: int,
+        *,
+        author: str,
+        created: str,
+        updated: str | None = None,
+        answerable: bool = True,
+        comments: tuple[tuple[str, str], ...] = (),
+        answer: int | None = None,
+        chosen_by: str | None = None,
+        chosen_at: str | None = None,
+    ) -> dict[str, Any]:
+        """A discussion as the GraphQL API returns it; ``comments`` are (author, createdAt);
+        ``answer`` is the index of the accepted comment."""
+        r = self.repo(repo)
+        if r.discussions is None:
+            r.discussions = []
+        nodes = [
+            {
+                "id": f"DC_{number}_{i}",
+                "createdAt": at,
+                "isAnswer": i == answer,
+                "author": {"login": who},
+            }
+            for i, (who, at) in enumerate(comments)
+        ]
+        node = {
+            "id": f"D_{number}",
+            "number": number,
+            "title": f"Question {number}",
+            "createdAt": created,
+            "updatedAt": updated or created,
+            "author": {"login": author},
+            "category": {"name": "Q&A" if answerable else "General", "isAnswerable": answerable},
+            "answer": {"id": nodes[answer]["id"]} if answer is not None else None,
+            "answerChosenAt": chosen_at,
+            "answerChosenBy": {"login": chosen_by} if chosen_by else None,
+            "comments": {"nodes": nodes},
+        }
+        r.discussions = [d for d in r.discussions if d["number"] != number] + [node]
+        return node
+
     def fail_page(self, path: str, page: int, times: int = 10, code: int = 502) -> None:
         """Requests for ``page`` of ``path`` answer ``code`` ``times`` times."""
         self._failing[(self.prefix + path, page)] = times
@@ -243,6 +290,38 @@ class FakeHub:
             repo.pop("subscribers_count", None)  # the list endpoint does not have it
             items.append(repo)
         return self._page(request, items)
+
+    def _graphql(self, request: Request) -> Reply:
+        variables = json.loads(request.body)["variables"]
+        r = self.repos.get(f"{variables['owner']}/{variables['name']}")
+        if r is None:
+            return json_reply(
+                {
+                    "data": {"repository": None},
+                    "errors": [
+                        {"type": "NOT_FOUND", "message": "Could not resolve to a Repository"}
+                    ],
+                }
+            )
+        if r.discussions is None:
+            return json_reply({"data": {"repository": {"hasDiscussionsEnabled": False}}})
+        ordered = sorted(r.discussions, key=lambda d: d["updatedAt"], reverse=True)
+        start = int(variables.get("after") or 0)
+        chunk = ordered[start : start + 50]
+        end = start + len(chunk)
+        return json_reply(
+            {
+                "data": {
+                    "repository": {
+                        "hasDiscussionsEnabled": True,
+                        "discussions": {
+                            "pageInfo": {"hasNextPage": end < len(ordered), "endCursor": str(end)},
+                            "nodes": chunk,
+                        },
+                    }
+                }
+            }
+        )
 
     def _repo(self, request: Request, r: FakeRepo) -> Reply:
         etag = f'"{r.full_name}-{r.version}-{len(r.stars)}-{len(r.forks)}"'
