@@ -314,6 +314,41 @@ def test_github_repository_list_source(sqlite_workspace: Workspace, replay: Repl
     assert replay.count("/orgs/octo-org/repos") == 0
 
 
+def test_github_user_instead_of_org_lists_user_repositories(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    hub = FakeHub(replay, org="octocat")
+    hub.issue("app", 1, author="a", created="2024-01-01T00:00:00Z")
+    replay.route("/orgs/octocat/repos", json={"message": "Not Found"}, status=404)
+    replay.route("/users/octocat/repos", json=[{"full_name": "octocat/app"}])
+    add_org(sqlite_workspace, hub)
+    assert sync(sqlite_workspace).error is None
+    assert kinds(sqlite_workspace) == Counter({"github:issue_opened": 1})
+
+
+def test_github_disabled_issues_are_skipped_with_a_warning(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    hub = FakeHub(replay)
+    build_org(hub)
+    replay.route(
+        "/repos/octo-org/docs/issues",
+        json={"message": "Issues are disabled for this repo"},
+        status=410,
+    )
+    add_org(sqlite_workspace, hub)
+    result = sync(sqlite_workspace)
+    assert result.error is None
+    assert result.warnings == [
+        f"source 'gh': octo-org/docs: issues skipped ({hub.api_url}/repos/octo-org/docs/issues"
+        "?state=all&sort=updated&direction=asc&per_page=100: 410)"
+    ]
+    assert (
+        kinds(sqlite_workspace)["github:issue_opened"]
+        == expected_kinds()["github:issue_opened"] - 1
+    )
+
+
 def test_github_enterprise_base_url(sqlite_workspace: Workspace, replay: Replay) -> None:
     hub = FakeHub(replay, prefix="/api/v3")
     build_org(hub)

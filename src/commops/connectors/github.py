@@ -169,11 +169,20 @@ class GitHubConnector(Connector):
         if self._repos is None:
             org, repos = parse_location(self.source.location)
             if org is not None:
-                repos = []
-                for page in http.paginate(f"/orgs/{org}/repos", {"per_page": PER_PAGE}):
-                    repos += [str(r["full_name"]) for r in page.json()]
+                try:
+                    repos = self._list_repos(http, f"/orgs/{org}/repos")
+                except HttpError as exc:
+                    if exc.status != 404:
+                        raise
+                    repos = self._list_repos(http, f"/users/{org}/repos")  # a user, not an org
             self._repos = repos
         return self._repos
+
+    def _list_repos(self, http: HttpClient, path: str) -> list[str]:
+        repos: list[str] = []
+        for page in http.paginate(path, {"per_page": PER_PAGE}):
+            repos += [str(r["full_name"]) for r in page.json()]
+        return repos
 
     def read(self, stream: str, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[Change]:
         http = self._client(ctx)
@@ -184,12 +193,17 @@ class GitHubConnector(Connector):
         for repo in repos:
             ctx.progress(note=f"{repo} {stream}")
             reader = getattr(self, f"_read_{stream}")
-            for change in reader(http, repo, state.get(repo), ctx.window):
-                if isinstance(change, _Mark):
-                    state[repo] = change.value
-                    yield Cursor(stream, dict(state))
-                else:
-                    yield change
+            try:
+                for change in reader(http, repo, state.get(repo), ctx.window):
+                    if isinstance(change, _Mark):
+                        state[repo] = change.value
+                        yield Cursor(stream, dict(state))
+                    else:
+                        yield change
+            except HttpError as exc:
+                if exc.status != 410:  # 410 Gone: issues (or another feature) disabled
+                    raise
+                ctx.warn(f"source {self.source.name!r}: {repo}: {stream} skipped ({exc.url}: 410)")
         yield Cursor(stream, dict(state))
 
     # -- issues and pull requests ---------------------------------------------------------------
