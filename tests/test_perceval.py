@@ -18,7 +18,7 @@ from commops.exports import iter_activities
 from commops.sources import add_source
 from commops.store.models import Observation
 from commops.workspace import Workspace
-from conftest import shared_data
+from conftest import GitRepo, shared_data
 
 DATA = Path(__file__).parent / "data" / "perceval"
 
@@ -201,3 +201,29 @@ def test_perceval_add_refuses_a_token_argument(sqlite_workspace: Workspace) -> N
         )
     assert str(err.value).startswith("perceval github: -t would store a secret")
     assert "ghp_x" not in str(err.value)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("perceval") is None, reason="Perceval is not installed"
+)
+def test_perceval_add_runs_perceval_incrementally(
+    cli: CliRunner, sqlite_workspace: Workspace, git_repo: GitRepo, tmp_path: Path
+) -> None:
+    ws = sqlite_workspace
+    git_repo.commit("one", date="2024-01-01T10:00:00Z", files={"a": "1"})
+    mirror = str(tmp_path / "mirror")
+    args = ["--", str(git_repo.path), "--git-path", mirror]
+    added = invoke(cli, ws, "add", "perceval", "git", "--name", "pg", *args)
+    assert added.exit_code == 0, added.output
+    assert invoke(cli, ws, "sync").exit_code == 0
+    git_repo.commit(
+        "two", author="Bob Marley <bob@example.org>", date="2024-01-02T10:00:00Z", files={"a": "2"}
+    )
+    synced = invoke(cli, ws, "sync", "--json")
+    assert synced.exit_code == 0, synced.output
+    assert json.loads(synced.stdout)[0]["added"] == 1
+    rows = by_kind(ws, "perceval:git:commit")
+    assert [(a["actor"]["email"], a["source"]) for a in rows] == [
+        ("ada@example.org", "pg"),
+        ("bob@example.org", "pg"),
+    ]

@@ -540,7 +540,9 @@ def perceval_items(backend: str, args: list[str], since: datetime | None) -> Ite
         raise SourceError(f"Perceval's module {module.__name__} has no backend command")
     command: Any = commands[0]
     try:
-        parsed = command.setup_cmd_parser().parse(*args)
+        # The command runs the backend's own argument handling (git's --git-path becomes
+        # ``gitpath``, secrets managers, archives) before anything is fetched.
+        parsed = command(*args).parsed_args
     except SystemExit:
         raise SourceError(
             f"Perceval's {backend} backend refused the arguments {' '.join(args)!r}",
@@ -548,9 +550,15 @@ def perceval_items(backend: str, args: list[str], since: datetime | None) -> Ite
         ) from None
     backend_args = vars(parsed)
     category = backend_args.pop("category", None)
+    backend_args.pop("filter_classified", None)
     if since is not None and "from_date" in backend_args and "--from-date" not in args:
         backend_args["from_date"] = since.replace(tzinfo=UTC)
-    yield from core.fetch(command.BACKEND, backend_args, category)
+    try:
+        yield from core.fetch(command.BACKEND, backend_args, category)
+    except SourceError:
+        raise
+    except Exception as exc:  # Perceval's own errors (network, repository, ...)
+        raise SourceError(f"perceval {backend}: {type(exc).__name__}: {exc}") from exc
 
 
 class PercevalConnector(Connector):
