@@ -1,0 +1,434 @@
+"""GH Archive: hourly ``.json.gz`` files of public GitHub events, read by DuckDB file by file.
+
+Each file is read by one in-process DuckDB query (``read_ndjson_objects``) that pulls the few
+fields commops needs out of every line with ``json_extract_string`` and keeps only the events of
+the configured repositories or organisations, so that only the kept rows reach Python and memory
+stays bounded by one batch of kept rows, whatever the size of the file.
+
+Three formats are read:
+
+* ``legacy-timeline`` (GH Archive before 2015): ``actor`` is a login string, the repository is
+  ``repository{owner,name}``, events have no ``id``: the item key is a hash of the event's JSON;
+* ``events-api`` (2015 on): ``{id,type,actor{login},repo{name},payload,org?,created_at}``;
+* ``trimmed-2025`` (events created from 2025-10-07, when GitHub trimmed the payloads): push
+  events without ``commits``/``size``, smaller pull request payloads.
+
+What a format lacks is recorded in the source's status (``commops sources``). The cursor keeps
+the sha256 of every file fully imported; a file already in it is skipped without being read.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from commops.connectors.base import (
+    ActivityRecord,
+    Change,
+    Connector,
+    Cursor,
+    IdentityRef,
+    Status,
+    SyncContext,
+    Upsert,
+)
+from commops.errors import SourceError, SyncError
+
+PLATFORM = "github"
+STREAM = "events"
+BATCH = 2000
+TRIMMED_SINCE = "2025-10-07"  # GitHub trimmed event payloads from this day on
+
+# The fields read from every kept event, in this order (DuckDB lists are 1-based: index + 1).
+PATHS = (
+    "$.id",
+    "$.type",
+    "$.created_at",
+    "$.actor.login",
+    "$.actor",
+    "$.repo.name",
+    "$.repository.owner",
+    "$.repository.name",
+    "$.org.login",
+    "$.repository.organization",
+    "$.payload.action",
+    "$.payload.pull_request.number",
+    "$.payload.number",
+    "$.payload.pull_request.merged",
+    "$.payload.pull_request.title",
+    "$.payload.pull_request.user.login",
+    "$.payload.issue.number",
+    "$.payload.issue.title",
+    "$.payload.issue.user.login",
+    "$.payload.issue.pull_request",
+    "$.payload.size",
+    "$.payload.distinct_size",
+    "$.payload.ref",
+    "$.payload.ref_type",
+    "$.payload.head",
+    "$.payload.review.state",
+    "$.payload.release.tag_name",
+    "$.payload.release.name",
+    "$.payload.member.login",
+    "$.payload.forkee.full_name",
+    "$.payload.comment.id",
+)
+(
+    ID,
+    TYPE,
+    CREATED,
+    ACTOR_LOGIN,
+    ACTOR,
+    REPO,
+    OWNER,
+    NAME,
+    ORG,
+    LEGACY_ORG,
+    ACTION,
+    PR_NUMBER,
+    NUMBER,
+    MERGED,
+    PR_TITLE,
+    PR_USER,
+    ISSUE_NUMBER,
+    ISSUE_TITLE,
+    ISSUE_USER,
+    ISSUE_PR,
+    SIZE,
+    DISTINCT,
+    REF,
+    REF_TYPE,
+    HEAD,
+    REVIEW_STATE,
+    TAG,
+    RELEASE_NAME,
+    MEMBER,
+    FORKEE,
+    COMMENT_ID,
+) = range(len(PATHS))
+
+_REPO_SQL = "coalesce(j[6], j[7] || '/' || j[8])"
+_QUERY = f"""
+SELECT j, commits, CASE WHEN j[1] IS NULL THEN json::VARCHAR END AS raw
+FROM (
+    SELECT j, json,
+        CASE WHEN j[2] = 'PushEvent'
+            THEN json_array_length(json, ['$.payload.commits', '$.payload.shas']) END AS commits
+    FROM (
+        SELECT json_extract_string(json, $paths) AS j, json
+        FROM read_ndjson_objects($file, compression = 'auto', maximum_object_size = 33554432)
+    )
+    WHERE $all
+        OR list_contains($repos, lower({_REPO_SQL}))
+        OR list_contains($orgs, lower(split_part({_REPO_SQL}, '/', 1)))
+        OR list_contains($orgs, lower(coalesce(j[9], j[10])))
+)
+"""
+
+# Kinds and all-contributors types of the events whose kind does not depend on the payload.
+_SIMPLE = {
+    "WatchEvent": ("github:star", None),
+    "ForkEvent": ("github:fork", None),
+    "GollumEvent": ("github:wiki_edited", "doc"),
+    "CommitCommentEvent": ("github:commit_comment", None),
+    "PublicEvent": ("github:repository_public", None),
+    "PullRequestReviewEvent": ("github:review", "review"),
+    "PullRequestReviewCommentEvent": ("github:review_comment", "review"),
+    "IssueCommentEvent": ("github:issue_comment", None),
+}
+
+
+def _snake(name: str) -> str:
+    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    return out or "event"
+
+
+def _targets(options: dict[str, Any]) -> tuple[list[str], list[str], bool]:
+    repos = [str(r) for r in options.get("repos") or []]
+    orgs = [str(o) for o in options.get("orgs") or []]
+    return repos, orgs, bool(options.get("all"))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def event_format(event_id: str | None, created_at: str) -> str:
+    if event_id is None:
+        return "legacy-timeline"
+    if created_at[:10] >= TRIMMED_SINCE:
+        return "trimmed-2025"
+    return "events-api"
+
+
+def _utc(raw: str) -> datetime:
+    when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when
+
+
+def _int(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _bool(raw: str | None) -> bool | None:
+    return None if raw is None else raw == "true"
+
+
+def _bad_line(path: Path) -> str | None:
+    """The first line of ``path`` that is not JSON, found again by Python: DuckDB's own line
+    number is not always the line of the file (it may count from a buffer)."""
+    opener: Any = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    json.loads(line)
+                except ValueError as exc:
+                    return f"line {number} is not valid JSON ({exc})"
+    except (OSError, EOFError):
+        return None
+    return None
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+class GHArchiveConnector(Connector):
+    """Reads the GH Archive files given in ``ctx.params["files"]``. Options: ``repos``
+    (``OWNER/NAME``), ``orgs`` (owners), or ``all`` (every event)."""
+
+    kind = "gharchive"
+    streams = (STREAM,)
+
+    @classmethod
+    def prepare(cls, location: str, options: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        repos, orgs, keep_all = _targets(options)
+        for repo in repos:
+            owner, _, name = repo.partition("/")
+            if not owner or not name or "/" in name:
+                raise SourceError(f"gharchive: {repo!r} is not a repository (OWNER/NAME)")
+        for org in orgs:
+            if not org or "/" in org:
+                raise SourceError(f"gharchive: {org!r} is not an organisation (OWNER)")
+        if not (repos or orgs or keep_all):
+            raise SourceError(
+                "gharchive: no repository or organisation to keep",
+                hint="Give --repo OWNER/NAME or --org OWNER (repeatable).",
+            )
+        targets = [*repos, *orgs] or ["all"]
+        default = "gharchive-" + "_".join(targets)
+        prepared: dict[str, Any] = {"repos": repos, "orgs": orgs}
+        if keep_all:
+            prepared["all"] = True
+        return default[:200], location or ",".join(targets), prepared
+
+    def read(self, stream: str, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[Change]:
+        import duckdb
+
+        repos, orgs, keep_all = _targets(self.source.options)
+        files = [Path(f) for f in ctx.params.get("files") or []]
+        done: dict[str, str] = dict(cursor.get("files") or {})
+        formats: dict[str, dict[str, Any]] = {
+            k: {"events": v.get("events", 0), "missing": list(v.get("missing", []))}
+            for k, v in (cursor.get("formats") or {}).items()
+        }
+        ctx.progress(total=len(files))
+        con = duckdb.connect()
+        try:
+            con.execute("SET memory_limit = '1GB'")
+            con.execute("SET preserve_insertion_order = false")
+            for path in files:
+                if not path.is_file():
+                    raise SyncError(
+                        f"source {self.source.name!r}: {path} does not exist or is not a file",
+                        hint="Files imported before it are kept.",
+                    )
+                digest = file_sha256(path)
+                if digest in done:
+                    ctx.progress(advance=1, note=f"{path.name} (already imported)")
+                    continue
+                params = {
+                    "paths": list(PATHS),
+                    "file": str(path),
+                    "all": keep_all,
+                    "repos": [r.lower() for r in repos],
+                    "orgs": [o.lower() for o in orgs],
+                }
+                try:
+                    result = con.execute(_QUERY, params)
+                    while rows := result.fetchmany(BATCH):
+                        records = self._records(rows, path, ctx, formats)
+                        if records:
+                            yield Upsert(records)
+                except duckdb.Error as exc:
+                    reason = str(exc).strip().splitlines()[0]
+                    if "Malformed JSON" in reason:
+                        reason = _bad_line(path) or reason
+                    raise SyncError(
+                        f"source {self.source.name!r}: cannot read {path}: {reason}",
+                        hint="Files imported before it are kept; fix or remove it and re-run.",
+                    ) from None
+                done[digest] = path.name
+                # Copies: the runner must see a new value to store it.
+                yield Status({"formats": copy.deepcopy(formats)})
+                yield Cursor(STREAM, {"files": dict(done), "formats": copy.deepcopy(formats)})
+                ctx.progress(advance=1, note=path.name)
+        finally:
+            con.close()
+
+    def _records(
+        self,
+        rows: Sequence[tuple[Any, ...]],
+        path: Path,
+        ctx: SyncContext,
+        formats: dict[str, dict[str, Any]],
+    ) -> list[ActivityRecord]:
+        records: list[ActivityRecord] = []
+        window = ctx.window
+        for j, commits, raw in rows:
+            record = self._record(j, commits, raw, formats)
+            if record is None:
+                continue
+            if window is not None and not window.contains(record.occurred_at):
+                continue
+            records.append(record)
+        return records
+
+    def _record(
+        self,
+        j: list[str | None],
+        commits: list[int | None] | None,
+        raw: str | None,
+        formats: dict[str, dict[str, Any]],
+    ) -> ActivityRecord | None:
+        etype = j[TYPE] or ""
+        created = j[CREATED]
+        legacy = j[ID] is None
+        login = j[ACTOR_LOGIN] or (j[ACTOR] if legacy else None)
+        if created is None or not etype or not login:
+            return None
+        fmt = event_format(j[ID], created)
+        seen = formats.setdefault(fmt, {"events": 0, "missing": []})
+        seen["events"] += 1
+        missing: list[str] = seen["missing"]
+
+        def lacks(field: str) -> None:
+            if field not in missing:
+                missing.append(field)
+                missing.sort()
+
+        if legacy:
+            lacks("id")
+            key = "sha256:" + hashlib.sha256((raw or "").encode()).hexdigest()[:32]
+        else:
+            key = str(j[ID])
+        repo = j[REPO] or (f"{j[OWNER]}/{j[NAME]}" if j[OWNER] and j[NAME] else None)
+        action = j[ACTION]
+        attrs: dict[str, Any] = {"type": etype, "format": fmt}
+        if action is not None:
+            attrs["action"] = action
+        if created[-1:] != "Z":
+            attrs["created_at"] = created  # the original offset (legacy events)
+        target: str | None = None
+        title: str | None = None
+        obj: str | None = None
+        ctype: str | None = None
+
+        if etype == "PushEvent":
+            kind, ctype = "github:push", "code"
+            count = None
+            if commits is not None:
+                count = commits[0] if commits[0] is not None else commits[1]
+            if count is None:
+                lacks("payload.shas" if legacy else "payload.commits")
+            if j[SIZE] is None:
+                lacks("payload.size")
+            attrs.update(commits=count, size=_int(j[SIZE]), ref=j[REF], head=j[HEAD])
+            if not legacy:
+                if j[DISTINCT] is None:
+                    lacks("payload.distinct_size")
+                attrs["distinct_size"] = _int(j[DISTINCT])
+        elif etype == "PullRequestEvent":
+            number = j[PR_NUMBER] or j[NUMBER]
+            target, title, obj = number, j[PR_TITLE], j[PR_USER]
+            merged = _bool(j[MERGED])
+            if title is None:
+                lacks("payload.pull_request.title")
+            if obj is None:
+                lacks("payload.pull_request.user")
+            if action == "opened":
+                kind, ctype = "github:pr_opened", "code"
+            elif action == "closed":
+                if merged is None:
+                    lacks("payload.pull_request.merged")
+                kind = "github:pr_merged" if merged else "github:pr_closed"
+                ctype = "maintenance" if merged else None
+                attrs["merged"] = merged
+            else:
+                kind = f"github:pr_{action or 'event'}"
+        elif etype == "IssuesEvent":
+            target, title, obj = j[ISSUE_NUMBER] or j[NUMBER], j[ISSUE_TITLE], j[ISSUE_USER]
+            if title is None:
+                lacks("payload.issue.title")
+            kind = f"github:issue_{action or 'event'}"
+            ctype = "bug" if action == "opened" else None
+        elif etype in _SIMPLE:
+            kind, ctype = _SIMPLE[etype]
+            if etype == "IssueCommentEvent":
+                target, title, obj = j[ISSUE_NUMBER], j[ISSUE_TITLE], j[ISSUE_USER]
+                attrs["pull_request"] = j[ISSUE_PR] is not None
+            elif etype in ("PullRequestReviewEvent", "PullRequestReviewCommentEvent"):
+                target, title, obj = j[PR_NUMBER], j[PR_TITLE], j[PR_USER]
+                if j[REVIEW_STATE] is not None:
+                    attrs["state"] = j[REVIEW_STATE]
+            elif etype == "ForkEvent" and j[FORKEE] is not None:
+                attrs["forkee"] = j[FORKEE]
+            if j[COMMENT_ID] is not None:
+                attrs["comment_id"] = _int(j[COMMENT_ID])
+        elif etype == "ReleaseEvent":
+            kind, ctype = f"github:release_{action or 'event'}", "maintenance"
+            target, title = j[TAG], j[RELEASE_NAME] or j[TAG]
+        elif etype in ("CreateEvent", "DeleteEvent"):
+            verb = "created" if etype == "CreateEvent" else "deleted"
+            kind = f"github:{j[REF_TYPE] or 'ref'}_{verb}"
+            target = j[REF]
+        elif etype == "MemberEvent":
+            kind = f"github:member_{action or 'event'}"
+            obj = j[MEMBER]
+        else:
+            kind = "github:" + _snake(etype.removesuffix("Event"))
+        if obj == login:
+            obj = None
+        return ActivityRecord(
+            item_key=key,
+            kind=kind,
+            occurred_at=_utc(created),
+            actor=IdentityRef(PLATFORM, "username", login),
+            object=IdentityRef(PLATFORM, "username", obj) if obj else None,
+            channel=repo,
+            target=target,
+            title=title,
+            contribution_type=ctype,
+            attributes=attrs,
+        )
