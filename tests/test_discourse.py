@@ -483,3 +483,29 @@ def test_discourse_backfill_window_reads_range_without_cursors(
         ("106", "discourse:topic_created"),
     ]
     assert cursors(workspace) == {}
+
+
+# -- the recorded shapes, served as recorded -------------------------------------------------------
+
+
+def test_discourse_recorded_perceval_forum(sqlite_workspace: Workspace, replay: Replay) -> None:
+    replay.route("/categories.json", json=recorded("discourse_api", "categories.json"))
+    replay.route("/latest.json", json=recorded("perceval", "discourse_topics_pinned.json"))
+    for tid in (1148, 1149, 1150):
+        replay.route(f"/t/{tid}.json", json=recorded("perceval", f"discourse_topic_{tid}.json"))
+    # the recorded topic 1148 lists stream ids that are not its posts' ids: nothing more to add
+    replay.route("/t/1148/posts.json", json={"post_stream": {"posts": []}, "id": 1148})
+    add(sqlite_workspace, replay)
+    assert sync(sqlite_workspace).error is None
+    assert kinds(sqlite_workspace) == Counter(
+        {"discourse:topic_created": 3, "discourse:post": 19 + 1 + 1}
+    )
+    post4 = next(a for a in activities(sqlite_workspace) if a["attributes"].get("post_id") == 19162)
+    assert (post4["actor"]["username"], post4["object"]["username"]) == (
+        "gorhill",
+        "noisycitytoonoisy",
+    )
+    assert post4["channel"] == "111"
+    assert post4["attributes"]["likes"] == 1
+    assert post4["occurred_at"].startswith("2016-")
+    assert cursors(sqlite_workspace) == {"topics": {"latest": "2016-05-25T02:52:49Z"}}

@@ -438,3 +438,52 @@ def test_gitee_backfill_window_reads_range_without_cursors(
     }
     assert cursors(workspace) == {}
     assert replay.seen(f"/repos/{REPO}/issues")[0].query["since"] == "2024-01-06T00:00:00Z"
+
+
+# -- the recorded shapes, served as recorded -------------------------------------------------------
+
+
+def test_gitee_recorded_perceval_repository(sqlite_workspace: Workspace, replay: Replay) -> None:
+    repo = "willemjiang/camel-on-cloud"
+    base = f"/repos/{repo}"
+
+    def paged(first: str, second: str) -> Any:
+        def handler(request: Request) -> Reply:
+            name = first if request.query.get("page", "1") == "1" else second
+            return json_reply(recorded(name), 200, {"total_count": "2", "total_page": "2"})
+
+        return handler
+
+    replay.handle(f"{base}/issues", paged("gitee_issues1.json", "gitee_issues2.json"))
+    replay.handle(f"{base}/pulls", paged("gitee_pull_request1.json", "gitee_pull_request2.json"))
+    replay.route(f"{base}/issues/I1DACG/comments", json=recorded("gitee_issue1_comments.json"))
+    replay.route(f"{base}/issues/I1DAQF/comments", json=recorded("gitee_issue2_comments.json"))
+    for n in (1, 2):
+        replay.route(
+            f"{base}/pulls/{n}/comments", json=recorded(f"gitee_pull_request{n}_comments.json")
+        )
+        replay.route(
+            f"{base}/pulls/{n}/operate_logs",
+            json=recorded(f"gitee_pull_request{n}_action_logs.json"),
+        )
+    replay.route(base, json=recorded("gitee_repo.json"))
+    for path in ("stargazers", "subscribers", "forks", "releases"):
+        replay.route(f"{base}/{path}", json=[])
+    add(sqlite_workspace, replay, repo)
+    assert sync(sqlite_workspace).error is None
+    got = sorted(
+        (a["kind"], a["target"], a["actor"]["username"], a["occurred_at"])
+        for a in activities(sqlite_workspace)
+    )
+    assert got == [
+        ("gitee:issue_closed", "I1DAQF", "ghost", "2020-04-01T03:06:51Z"),
+        ("gitee:issue_comment", "I1DACG", "willemjiang", "2020-01-02T12:36:01Z"),
+        ("gitee:issue_comment", "I1DAQF", "willemjiang", "2020-01-02T12:36:01Z"),
+        ("gitee:issue_opened", "I1DACG", "willemjiang", "2020-01-01T01:32:55Z"),
+        ("gitee:issue_opened", "I1DAQF", "willemjiang", "2020-04-01T02:30:43Z"),
+        ("gitee:pr_comment", "1", "willemjiang", "2020-04-04T04:51:00Z"),
+        ("gitee:pr_comment", "2", "willemjiang", "2020-04-10T07:09:10Z"),
+        ("gitee:pr_merged", "1", "willemjiang", "2020-04-05T09:29:41Z"),
+        ("gitee:pr_opened", "1", "willemjiang", "2020-04-04T04:50:47Z"),
+        ("gitee:pr_opened", "2", "willemjiang", "2020-04-04T04:56:37Z"),
+    ]

@@ -196,7 +196,9 @@ class DiscourseConnector(Connector):
         topic = http.get_json(f"/t/{topic_id}.json")
         stream_ = topic.get("post_stream") or {}
         posts = {int(p["id"]): p for p in stream_.get("posts") or []}
-        missing = [int(i) for i in stream_.get("stream") or [] if int(i) not in posts]
+        ids = [int(i) for i in stream_.get("stream") or []]
+        # a topic view holds the first posts; the rest are fetched by id
+        missing = [i for i in ids if i not in posts] if len(ids) > len(posts) else []
         for start in range(0, len(missing), CHUNK):
             ids = missing[start : start + CHUNK]
             more = http.get_json(f"/t/{topic_id}/posts.json", {"post_ids[]": ids})
