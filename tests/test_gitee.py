@@ -288,6 +288,37 @@ def test_gitee_owner_falls_back_to_user_repositories(
     assert kinds(sqlite_workspace) == expected(issues=2)
 
 
+def test_gitee_owner_repository_without_issues_is_a_warning(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    fake = FakeGitee(replay)
+    build(fake, issues=2)
+    mirror = {**fake.repo, "full_name": "kubesphere/mirror"}
+    replay.route("/orgs/kubesphere/repos", json=[fake.repo, mirror])
+    replay.route("/repos/kubesphere/mirror", json=mirror)
+    for path in ("stargazers", "subscribers", "forks", "releases"):
+        replay.route(f"/repos/kubesphere/mirror/{path}", json=[])
+    add(sqlite_workspace, replay, "kubesphere")  # no issues nor pulls lists on the mirror
+    result = sync(sqlite_workspace)
+    assert result.error is None
+    assert kinds(sqlite_workspace) == expected(issues=2)
+    assert len(result.warnings) == 2
+    assert "/repos/kubesphere/mirror/issues?" in result.warnings[0]
+    assert "HTTP 404" in result.warnings[0]
+    assert TOKEN not in " ".join(result.warnings)
+
+
+def test_gitee_named_repository_not_found_stops_the_sync(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    FakeGitee(replay)
+    add(sqlite_workspace, replay, "kubesphere/gone")
+    result = sync(sqlite_workspace)
+    assert result.ok is False
+    assert "/repos/kubesphere/gone" in (result.error or "")
+    assert "HTTP 404" in (result.error or "")
+
+
 def test_gitee_link_header_pagination_is_followed(
     sqlite_workspace: Workspace, replay: Replay
 ) -> None:

@@ -22,6 +22,9 @@ Incremental reading, per repository and stream:
   short on Gitee); already stored items are dropped by their uid.
 * ``repos``: ``GET /repos/{o}/{r}`` counters (stars, forks, watchers, open issues) as observations.
 
+For an owner's repositories, a list that answers 404 (issues or pull requests turned off on a
+mirror) is reported as a warning and skipped; for named repositories it stops the sync.
+
 Cursors hold, per repository, the ``updated_at`` of the last item of the last complete page: an
 inclusive lower bound; the items at the boundary are read again and dropped by their uid.
 """
@@ -196,18 +199,26 @@ class GiteeConnector(Connector):
     def _read(self, stream: str, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[Change]:
         http = self._client(ctx)
         repos = self._repo_list(http)
+        owner_wide = parse_location(self.source.location)[0] is not None
         state = dict(cursor)
         if stream == "repos":
             yield Status({"repositories": len(repos), "issue closer": "not offered by Gitee"})
         for repo in repos:
             ctx.progress(note=f"{repo} {stream}")
             reader = getattr(self, f"_read_{stream}")
-            for change in reader(http, repo, state.get(repo), ctx.window):
-                if isinstance(change, _Mark):
-                    state[repo] = change.value
-                    yield Cursor(stream, dict(state))
-                else:
-                    yield change
+            try:
+                for change in reader(http, repo, state.get(repo), ctx.window):
+                    if isinstance(change, _Mark):
+                        state[repo] = change.value
+                        yield Cursor(stream, dict(state))
+                    else:
+                        yield change
+            except HttpError as exc:
+                # Mirrors often turn issues or pull requests off, and Gitee answers 404 for
+                # that list: the other repositories and streams are still read.
+                if exc.status != 404 or not owner_wide:
+                    raise
+                ctx.warn(self._scrub(exc.message))
         yield Cursor(stream, dict(state))
 
     # -- issues ---------------------------------------------------------------------------------
