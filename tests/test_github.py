@@ -223,6 +223,7 @@ def test_github_org_full_sync_reads_every_stream(workspace: Workspace, replay: R
     assert pr6["attributes"]["labels"] == ["enhancement"]
     assert pr6["attributes"]["merged_by"] == "maintainer"
     assert pr6["attributes"]["author"] == "user2"
+    assert pr6["attributes"]["first_review_at"] == "2024-01-06T11:00:00Z"
     closed = next(a for a in activities(workspace) if a["kind"] == "github:issue_closed")
     assert (closed["actor"]["username"], closed["target"]) == ("maintainer", "5")
     comment = next(a for a in activities(workspace) if a["kind"] == "github:issue_comment")

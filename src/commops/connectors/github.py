@@ -282,6 +282,17 @@ class GitHubConnector(Connector):
                 deletions=pull.get("deletions"),
                 changed_files=pull.get("changed_files"),
             )
+            reviews = self._reviews(http, repo, number, author, common)
+            # The first review by someone other than the author and not a bot, as far as known
+            # now (a comment may come earlier: the metrics combine both).
+            responses = sorted(
+                r.occurred_at
+                for r in reviews
+                if r.actor != author
+                and r.attributes.get("reviewer_type") != "Bot"
+                and not r.actor.value.endswith("[bot]")
+            )
+            attrs["first_review_at"] = format_time(responses[0]) if responses else None
             records.append(
                 ActivityRecord(
                     item_key=key,
@@ -310,7 +321,7 @@ class GitHubConnector(Connector):
                 )
             elif closed_at and closed_in_range:
                 records.append(self._closed(http, repo, key, "github:pr_closed", author, attrs))
-            records += self._reviews(http, repo, number, author, common)
+            records += reviews
         else:
             ideas = any(label.lower() in _IDEA_LABELS for label in labels)
             records.append(
@@ -380,6 +391,7 @@ class GitHubConnector(Connector):
                             "number": number,
                             "state": review.get("state"),
                             "pr_author": author.value,
+                            "reviewer_type": (review.get("user") or {}).get("type"),
                             "author_association": review.get("author_association"),
                         },
                         **common,
