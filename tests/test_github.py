@@ -200,6 +200,20 @@ def test_github_cli_add_org_and_repos(
     assert json.loads(result.stdout)["options"] == {"token_env": "GH_PAT"}
 
 
+def test_github_cli_add_then_sync_end_to_end(
+    sqlite_workspace: Workspace, replay: Replay, cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = FakeHub(replay)
+    build_org(hub)
+    monkeypatch.setenv("COMMOPS_WORKSPACE", str(sqlite_workspace.root))
+    added = cli.invoke(app, ["add", "github", "octo-org", "--api-url", hub.api_url])
+    assert added.exit_code == 0, added.output
+    synced = cli.invoke(app, ["sync", "--json"])
+    assert synced.exit_code == 0, synced.output
+    assert TOKEN not in synced.output
+    assert kinds(sqlite_workspace) == expected_kinds()
+
+
 # -- a whole organisation --------------------------------------------------------------------------
 
 
