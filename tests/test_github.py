@@ -557,6 +557,21 @@ def test_github_token_from_named_variable(
     )
 
 
+def test_github_without_token_warns_and_sends_no_authorization(
+    sqlite_workspace: Workspace, replay: Replay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN")
+    hub = FakeHub(replay)
+    hub.issue("app", 1, author="a", created="2024-01-01T00:00:00Z")
+    add_org(sqlite_workspace, hub, location="octo-org/app")
+    result = sync(sqlite_workspace)
+    assert result.warnings == [
+        "source 'gh': no GitHub token (GITHUB_TOKEN or [tokens] github): GitHub allows 60 "
+        "requests an hour without one"
+    ]
+    assert "authorization" not in replay.seen("/repos/octo-org/app/issues")[0].headers
+
+
 # -- backfill -------------------------------------------------------------------------------------
 
 

@@ -153,7 +153,13 @@ class GitHubConnector(Connector):
     def _client(self, ctx: SyncContext) -> HttpClient:
         if self._http is None:
             options = self.source.options
-            token = ctx.secret(str(options.get("token_env") or TOKEN_ENV), "github")
+            env = str(options.get("token_env") or TOKEN_ENV)
+            token = ctx.secret(env, "github")
+            if not token:
+                ctx.warn(
+                    f"source {self.source.name!r}: no GitHub token ({env} or [tokens] github): "
+                    "GitHub allows 60 requests an hour without one"
+                )
             self._http = ctx.http(
                 str(options.get("api_url") or DEFAULT_API),
                 token=token,
