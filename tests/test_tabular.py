@@ -245,3 +245,21 @@ def test_tabular_bad_members_row_writes_nothing(
     assert result.exit_code == 1
     assert f"{path}:2: is_bot: 'maybe' is not true or false" in result.stderr
     assert members(sqlite_workspace) == {}
+
+
+def test_tabular_sync_does_not_reread_the_file(
+    cli: CliRunner, sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "group.csv"
+    path.write_text(
+        "kind,occurred_at,actor_platform,actor_username\nwechat:message,2024-01-01,wechat,a\n",
+        encoding="utf-8",
+    )
+    assert invoke(cli, sqlite_workspace, str(path), "--kind", "activities").exit_code == 0
+    path.unlink()  # an import's file may be gone; sync leaves the source alone
+    synced = cli.invoke(app, ["--workspace", str(sqlite_workspace.root), "sync", "--json"])
+    assert synced.exit_code == 0, synced.output
+    assert [(r["source"], r["ok"], r["added"]) for r in json.loads(synced.stdout)] == [
+        ("group", True, 0)
+    ]
+    assert len(activities(sqlite_workspace)) == 1

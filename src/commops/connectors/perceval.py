@@ -513,7 +513,9 @@ def read_items(path: Path) -> Iterator[tuple[str, Any]]:
         yield f"{path}:{line}", item
 
 
-def perceval_items(backend: str, args: list[str], since: datetime | None) -> Iterator[Any]:
+def perceval_items(
+    backend: str, args: list[str], since: datetime | None, until: datetime | None = None
+) -> Iterator[Any]:
     """Items fetched by Perceval's own backend ``backend`` with command-line ``args``."""
     try:
         module = importlib.import_module(f"perceval.backends.core.{backend}")
@@ -553,6 +555,8 @@ def perceval_items(backend: str, args: list[str], since: datetime | None) -> Ite
     backend_args.pop("filter_classified", None)
     if since is not None and "from_date" in backend_args and "--from-date" not in args:
         backend_args["from_date"] = since.replace(tzinfo=UTC)
+    if until is not None and "to_date" in backend_args and "--to-date" not in args:
+        backend_args["to_date"] = until.replace(tzinfo=UTC)
     try:
         yield from core.fetch(command.BACKEND, backend_args, category)
     except SourceError:
@@ -644,14 +648,14 @@ class PercevalConnector(Connector):
                     hint=f"Set {token_env} in the environment or commops.toml [tokens].",
                 )
             args += ["--api-token", token]
-        since = None
-        if ctx.window is not None and ctx.window.since is not None:
-            since = ctx.window.since
+        since = until = None
+        if ctx.window is not None:
+            since, until = ctx.window.since, ctx.window.until
         elif cursor.get("updated_on"):
             since = datetime.fromisoformat(str(cursor["updated_on"]))
         where = f"source {self.source.name!r}: perceval {backend}"
         items = (
             (f"{where} item {n}", item)
-            for n, item in enumerate(perceval_items(backend, args, since), 1)
+            for n, item in enumerate(perceval_items(backend, args, since, until), 1)
         )
         yield from self._changes(stream, items, ctx)
