@@ -263,3 +263,39 @@ def test_tabular_sync_does_not_reread_the_file(
         ("group", True, 0)
     ]
     assert len(activities(sqlite_workspace)) == 1
+
+
+def test_tabular_contradicting_rows_are_reported(
+    cli: CliRunner, sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "platform,kind,value,name,member_key\n"
+        "wechat,username,xm,小明,p1\n"
+        "wechat,username,xm,小明,p1\n"
+        "wechat,username,xm,小明,p2\n",
+        encoding="utf-8",
+    )
+    result = invoke(cli, sqlite_workspace, str(path), "--kind", "identities", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["errors"] == [
+        {
+            "file": str(path),
+            "line": 4,
+            "field": "value",
+            "reason": "wechat username 'xm' differs from line 2",
+        }
+    ]
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        '{"kind": "event:attended", "occurred_at": "2024-01-01", "actor_platform": "meetup", '
+        '"actor_name": "A", "item_key": "e1"}\n'
+        '{"kind": "event:attended", "occurred_at": "2024-01-02", "actor_platform": "meetup", '
+        '"actor_name": "B", "item_key": "e1"}\n',
+        encoding="utf-8",
+    )
+    result = invoke(cli, sqlite_workspace, str(events), "--kind", "activities", "--dry-run")
+    assert result.exit_code == 1
+    assert f"{events}:2: item_key: 'e1' of kind event:attended differs from line 1" in (
+        result.stderr
+    )

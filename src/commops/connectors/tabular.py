@@ -453,8 +453,36 @@ def parse_file(path: Path, kind: str, fmt: str | None = None) -> Parsed:
             parsed.rows.append((line, parser(row)))
         except _FieldError as exc:
             parsed.errors.append(RowError(str(path), line, exc.field, exc.reason))
+    _check_duplicates(parsed)
     parsed.errors.sort(key=lambda e: e.line)
     return parsed
+
+
+def _check_duplicates(parsed: Parsed) -> None:
+    """Rows that would silently replace or contradict an earlier row of the same file."""
+    seen: dict[Any, tuple[int, Any]] = {}
+    kept: list[tuple[int, Any]] = []
+    for line, row in parsed.rows:
+        if isinstance(row, ActivityRecord):
+            if row.item_key.startswith("row:"):
+                kept.append((line, row))  # an identical row: the same activity, counted once
+                continue
+            key: Any = (row.kind, row.item_key)
+            field_name, value = "item_key", f"{row.item_key!r} of kind {row.kind}"
+        elif isinstance(row, IdentityRow):
+            key = (row.platform, row.kind, row.value)
+            field_name, value = "value", f"{row.platform} {row.kind} {row.value!r}"
+        else:
+            key = row.member_key
+            field_name, value = "member_key", repr(row.member_key)
+        if key in seen and seen[key][1] != row:
+            parsed.errors.append(
+                RowError(parsed.file, line, field_name, f"{value} differs from line {seen[key][0]}")
+            )
+            continue
+        seen.setdefault(key, (line, row))
+        kept.append((line, row))
+    parsed.rows = kept
 
 
 def invalid_file_error(parsed: Parsed, shown: int = 20) -> SourceError:
