@@ -113,23 +113,35 @@ PATHS = (
     COMMENT_ID,
 ) = range(len(PATHS))
 
-_REPO_SQL = "coalesce(j[6], j[7] || '/' || j[8])"
-_QUERY = f"""
-SELECT j, commits, CASE WHEN j[1] IS NULL THEN json::VARCHAR END AS raw
-FROM (
-    SELECT j, json,
-        CASE WHEN j[2] = 'PushEvent'
-            THEN json_array_length(json, ['$.payload.commits', '$.payload.shas']) END AS commits
-    FROM (
-        SELECT json_extract_string(json, $paths) AS j, json
-        FROM read_ndjson_objects($file, compression = 'auto', maximum_object_size = 33554432)
-    )
-    WHERE $all
-        OR list_contains($repos, lower({_REPO_SQL}))
-        OR list_contains($orgs, lower(split_part({_REPO_SQL}, '/', 1)))
-        OR list_contains($orgs, lower(coalesce(j[9], j[10])))
-)
+# The filter reads five fields of every line, in one parse: the lambda binds them once (an
+# expression that names them several times would be inlined by DuckDB and parse the line again
+# each time). $keys holds "repo:owner/name" and "org:owner", lower-cased. The full list of fields
+# is read for the kept lines only.
+_QUERY_TEMPLATE = """
+SELECT json_extract_string(json, $paths) AS j,
+    CASE WHEN json_extract_string(json, '$.type') = 'PushEvent'
+        THEN json_array_length(json, ['$.payload.commits', '$.payload.shas']) END AS commits,
+    CASE WHEN json_extract_string(json, '$.id') IS NULL THEN json::VARCHAR END AS raw
+FROM read_ndjson_objects($file, compression = 'auto', maximum_object_size = 33554432)
+WHERE $all OR list_has_any($keys, flatten(list_transform(
+    [json_extract_string(json, ['$.repo.name', '$.repository.owner', '$.repository.name',
+        '$.org.login', '$.repository.organization'])],
+    {lambda_k} [
+        'repo:' || lower(coalesce(k[1], k[2] || '/' || k[3])),
+        'org:' || lower(split_part(coalesce(k[1], k[2]), '/', 1)),
+        'org:' || lower(coalesce(k[4], k[5]))
+    ]
+)))
 """
+
+
+def _query(version: str) -> str:
+    # DuckDB 1.3 brought `lambda k:` and deprecated `k ->`; pyproject allows 1.1 on.
+    major, minor = (int(p) for p in version.split(".")[:2])
+    return _QUERY_TEMPLATE.replace(
+        "{lambda_k}", "lambda k:" if (major, minor) >= (1, 3) else "k ->"
+    )
+
 
 # Kinds and all-contributors types of the events whose kind does not depend on the payload.
 _SIMPLE = {
@@ -254,6 +266,7 @@ class GHArchiveConnector(Connector):
             for k, v in (cursor.get("formats") or {}).items()
         }
         ctx.progress(total=len(files))
+        query = _query(duckdb.__version__)
         con = duckdb.connect()
         try:
             con.execute("SET memory_limit = '1GB'")
@@ -272,11 +285,11 @@ class GHArchiveConnector(Connector):
                     "paths": list(PATHS),
                     "file": str(path),
                     "all": keep_all,
-                    "repos": [r.lower() for r in repos],
-                    "orgs": [o.lower() for o in orgs],
+                    "keys": [f"repo:{r.lower()}" for r in repos]
+                    + [f"org:{o.lower()}" for o in orgs],
                 }
                 try:
-                    result = con.execute(_QUERY, params)
+                    result = con.execute(query, params)
                     while rows := result.fetchmany(BATCH):
                         records = self._records(rows, path, ctx, formats)
                         if records:
