@@ -299,3 +299,18 @@ def test_tabular_contradicting_rows_are_reported(
     assert f"{events}:2: item_key: 'e1' of kind event:attended differs from line 1" in (
         result.stderr
     )
+
+
+def test_tabular_unknown_extension_needs_format(
+    cli: CliRunner, sqlite_workspace: Workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "signups.txt"
+    path.write_text("member_key,display_name\nk1,Kim\n", encoding="utf-8")
+    result = invoke(cli, sqlite_workspace, str(path), "--kind", "members")
+    assert isinstance(result.exception, SourceError)
+    assert str(result.exception).startswith(
+        f"{path}: cannot tell the format from the extension '.txt'"
+    )
+    result = invoke(cli, sqlite_workspace, str(path), "--kind", "members", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert members(sqlite_workspace) == {"Kim": {"is_bot": False, "is_staff": False, "tags": []}}

@@ -148,7 +148,7 @@ def file_format(path: Path, fmt: str | None) -> str:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix == ".csv":
         return "csv"
     raise SourceError(
         f"{path}: cannot tell the format from the extension {suffix or '(none)'!r}",
