@@ -184,7 +184,7 @@ def test_perceval_add_without_package_says_how_to_install(
     synced = invoke(cli, ws, "sync", "--json")
     assert synced.exit_code == 1
     [report] = json.loads(synced.stdout)
-    assert report["source"] == "perceval:mbox:dev"
+    assert report["source"] == "perceval:mbox:dev//tmp/mboxes"
     assert report["error"] == (
         "Perceval is not installed (needed by `commops add perceval mbox`)\n"
         "Install Perceval: pip install 'commops[perceval]'"

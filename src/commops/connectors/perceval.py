@@ -588,7 +588,13 @@ class PercevalConnector(Connector):
                 "the workspace",
                 hint="Put the token in an environment variable and pass --token-env VAR.",
             )
-        default = f"perceval:{backend}" + (f":{args[0]}" if args else "")
+        positional = []
+        for arg in args:
+            if arg.startswith("-"):
+                break
+            positional.append(arg)
+        default = f"perceval:{backend}" + (f":{'/'.join(positional)}" if positional else "")
+        default = re.sub(r"[^A-Za-z0-9._/@:-]", "-", default)
         return default[:200], backend, {**options, "backend": backend, "args": args}
 
     def read(self, stream: str, cursor: dict[str, Any], ctx: SyncContext) -> Iterator[Change]:

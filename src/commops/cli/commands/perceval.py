@@ -54,7 +54,8 @@ def add_perceval(
         ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option(help="Source name. Default: perceval:BACKEND:FIRST_ARG.")
+        str | None,
+        typer.Option(help="Source name. Default: perceval:BACKEND:ARGS (the positional ones)."),
     ] = None,
     token_env: Annotated[
         str | None,
