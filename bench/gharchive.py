@@ -392,7 +392,8 @@ def main() -> None:
     size = sum(f.stat().st_size for f in files)
     print(
         f"{len(files)} hourly files, {opts.events:,} events, {size / 1e6:,.0f} MB gzip "
-        f"(ready in {time.perf_counter() - started:.1f} s)"
+        f"(ready in {time.perf_counter() - started:.1f} s)",
+        flush=True,
     )
     bare = []
     for _ in range(opts.runs):
@@ -401,7 +402,7 @@ def main() -> None:
         bare.append(seconds)
     bare_s = statistics.median(bare)
     bare_rate = opts.events / bare_s
-    print(f"bare read_json count: {bare_s:8.2f} s  {bare_rate:12,.0f} events/s")
+    print(f"bare read_json count: {bare_s:8.2f} s  {bare_rate:12,.0f} events/s", flush=True)
 
     filters = {"filtered": [a for o in TRACKED for a in ("--org", o)]}
     if not opts.no_all:
@@ -419,7 +420,8 @@ def main() -> None:
             print(
                 f"import {label:9s}: {seconds:8.2f} s  {rate:12,.0f} events/s  "
                 f"ratio {ratio:4.2f}  kept {added:,} ({added / opts.events:.1%})  "
-                f"peak RSS {rss / 2**20:,.0f} MiB  (median of {n})"
+                f"peak RSS {rss / 2**20:,.0f} MiB  (median of {n})",
+                flush=True,
             )
             if label == "filtered" and (ratio < 0.4 or rss >= 2 * 2**30):
                 failed = True
