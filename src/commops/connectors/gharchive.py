@@ -20,6 +20,7 @@ the sha256 of every file fully imported; a file already in it is skipped without
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import hashlib
 import json
@@ -183,6 +184,7 @@ def event_format(event_id: str | None, created_at: str) -> str:
     return "events-api"
 
 
+@functools.lru_cache(maxsize=8192)  # an hour's events share 3,600 distinct times
 def _utc(raw: str) -> datetime:
     when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     if when.tzinfo is not None:
