@@ -23,14 +23,10 @@ dropped by their uid.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-
-import httpx
-import stamina
 
 from commops.clock import utcnow
 from commops.connectors.base import (
@@ -46,7 +42,7 @@ from commops.connectors.base import (
     Upsert,
     Window,
 )
-from commops.connectors.http import RETRY_STATUS, HttpClient, HttpError, Response, _Retry
+from commops.connectors.http import HttpClient, HttpError, Response
 from commops.errors import SourceError
 
 PLATFORM = "github"
@@ -702,59 +698,7 @@ def graphql(
 
 
 def post_json(http: HttpClient, url: str, payload: dict[str, Any]) -> Response:
-    """A POST through the shared client, retried like its GETs (``HttpClient`` has no POST
-    yet; this uses its retry policy, rate-limit handling and request count)."""
-    shown = http._hide(url)
-    try:
-        for attempt in stamina.retry_context(
-            on=http._backoff,
-            attempts=http.attempts,
-            timeout=None,
-            wait_initial=0.2,
-            wait_max=min(30.0, http.max_wait),
-            wait_jitter=0.5,
-        ):
-            with attempt:
-                http.requests += 1
-                response = http._client.post(url, json=payload)
-                status = response.status_code
-                if status in (403, 429):
-                    http._rate_limited(response, shown)
-                if status in RETRY_STATUS:
-                    raise _Retry(f"HTTP {status}", None)
-                if status == 401:
-                    raise HttpError(
-                        f"source {http.source!r}: {shown}: HTTP 401, the token was refused "
-                        "(expired, revoked or without the needed scope)",
-                        url=shown,
-                        status=status,
-                        hint="Set a valid token (see docs/connectors/github.md) and sync again.",
-                    )
-                if status >= 400:
-                    detail = http._hide(response.text[:200].strip())
-                    raise HttpError(
-                        f"source {http.source!r}: {shown}: HTTP {status} {detail}",
-                        url=shown,
-                        status=status,
-                    )
-                try:
-                    json.loads(response.content)
-                except ValueError:
-                    raise _Retry("the response is not valid JSON") from None
-                return Response(shown, status, response.headers, response.content)
-    except _Retry as exc:
-        raise HttpError(
-            f"source {http.source!r}: {shown}: gave up after {http.attempts} attempts "
-            f"({exc.reason})",
-            url=shown,
-        ) from None
-    except httpx.TransportError as exc:
-        raise HttpError(
-            f"source {http.source!r}: {shown}: gave up after {http.attempts} attempts "
-            f"({type(exc).__name__})",
-            url=shown,
-        ) from None
-    raise AssertionError("unreachable")
+    return http.post_json(url, payload)
 
 
 def _discussion(repo: str, node: dict[str, Any]) -> list[ActivityRecord]:

@@ -192,8 +192,25 @@ class HttpClient:
             extra["If-None-Match"] = etag
         if last_modified:
             extra["If-Modified-Since"] = last_modified
-        shown = self._hide(str(self._client.build_request("GET", url, params=params).url))
-        last: Exception | None = None
+        return self._request("GET", url, params, None, extra, expect_json)
+
+    def post_json(
+        self, url: str, payload: Any, *, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """One POST of a JSON body (a GraphQL query), retried like a GET: an API's query
+        endpoints are safe to repeat."""
+        return self._request("POST", url, None, payload, dict(headers or {}), True)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        payload: Any,
+        headers: dict[str, str],
+        expect_json: bool,
+    ) -> Response:
+        shown = self._hide(str(self._client.build_request(method, url, params=params).url))
         try:
             for attempt in stamina.retry_context(
                 on=self._backoff,
@@ -204,11 +221,7 @@ class HttpClient:
                 wait_jitter=0.5,
             ):
                 with attempt:
-                    try:
-                        return self._once(url, params, extra, shown, expect_json)
-                    except (_Retry, httpx.TransportError) as exc:
-                        last = exc
-                        raise
+                    return self._once(method, url, params, payload, headers, shown, expect_json)
         except _Retry as exc:
             raise HttpError(
                 f"source {self.source!r}: {shown}: gave up after {self.attempts} attempts "
@@ -221,18 +234,20 @@ class HttpClient:
                 f"({type(exc).__name__}: {self._hide(str(exc)) or 'no detail'})",
                 url=shown,
             ) from None
-        raise AssertionError(f"unreachable: {last}")
+        raise AssertionError("unreachable: stamina either returns or raises")
 
     def _once(
         self,
+        method: str,
         url: str,
         params: Mapping[str, Any] | None,
+        payload: Any,
         headers: dict[str, str],
         shown: str,
         expect_json: bool,
     ) -> Response:
         self.requests += 1
-        response = self._client.get(url, params=params, headers=headers)
+        response = self._client.request(method, url, params=params, json=payload, headers=headers)
         status = response.status_code
         if status == 304:
             return Response(shown, status, response.headers, b"", _links(response))
