@@ -24,6 +24,9 @@ import functools
 import gzip
 import hashlib
 import json
+import queue
+import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,6 +231,59 @@ def _is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
+_END = object()
+
+
+class _Scan:
+    """One file's DuckDB query, run on a thread that hands over batches of kept rows through a
+    small queue (so a file read ahead holds at most a few batches in memory)."""
+
+    def __init__(self, path: Path, digest: str | None, cursor: Any) -> None:
+        self.path = path
+        self.digest = digest
+        self.cursor = cursor
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=4)
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, query: str, params: dict[str, Any]) -> _Scan:
+        self.thread = threading.Thread(target=self._run, args=(query, params), daemon=True)
+        self.thread.start()
+        return self
+
+    def _put(self, item: Any) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, query: str, params: dict[str, Any]) -> None:
+        try:
+            result = self.cursor.execute(query, params)
+            while rows := result.fetchmany(BATCH):
+                if not self._put(rows):
+                    return
+            self._put(_END)
+        except Exception as exc:  # handed to the reader, which raises it with the file's name
+            self._put(exc)
+        finally:
+            self.cursor.close()
+
+    def batches(self) -> Iterator[Any]:
+        while (item := self.queue.get()) is not _END:
+            yield item
+            if isinstance(item, Exception):
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+
+
 class GHArchiveConnector(Connector):
     """Reads the GH Archive files given in ``ctx.params["files"]``. Options: ``repos``
     (``OWNER/NAME``), ``orgs`` (owners), or ``all`` (every event)."""
@@ -267,49 +323,64 @@ class GHArchiveConnector(Connector):
             k: {"events": v.get("events", 0), "missing": list(v.get("missing", []))}
             for k, v in (cursor.get("formats") or {}).items()
         }
+        keys = [f"repo:{r.lower()}" for r in repos] + [f"org:{o.lower()}" for o in orgs]
         ctx.progress(total=len(files))
         query = _query(duckdb.__version__)
         con = duckdb.connect()
-        try:
-            con.execute("SET memory_limit = '1GB'")
-            con.execute("SET preserve_insertion_order = false")
-            for path in files:
+        con.execute("SET memory_limit = '1GB'")
+        con.execute("SET preserve_insertion_order = false")
+        scans: deque[_Scan] = deque()
+        started: set[str] = set(done)
+        todo = iter(files)
+
+        def start_next() -> None:
+            # The next file is read by DuckDB while this one is stored: both cores work.
+            while len(scans) < 2 and (path := next(todo, None)) is not None:
                 if not path.is_file():
+                    scans.append(_Scan(path, None, None))
+                    continue
+                digest = file_sha256(path)
+                if digest in started:
+                    scans.append(_Scan(path, digest, None))
+                    continue
+                started.add(digest)
+                params = {"paths": list(PATHS), "file": str(path), "all": keep_all, "keys": keys}
+                scans.append(_Scan(path, digest, con.cursor()).start(query, params))
+
+        try:
+            start_next()
+            while scans:
+                scan = scans.popleft()
+                start_next()
+                path = scan.path
+                if scan.digest is None:
                     raise SyncError(
                         f"source {self.source.name!r}: {path} does not exist or is not a file",
                         hint="Files imported before it are kept.",
                     )
-                digest = file_sha256(path)
-                if digest in done:
+                if scan.cursor is None:
                     ctx.progress(advance=1, note=f"{path.name} (already imported)")
                     continue
-                params = {
-                    "paths": list(PATHS),
-                    "file": str(path),
-                    "all": keep_all,
-                    "keys": [f"repo:{r.lower()}" for r in repos]
-                    + [f"org:{o.lower()}" for o in orgs],
-                }
-                try:
-                    result = con.execute(query, params)
-                    while rows := result.fetchmany(BATCH):
-                        records = self._records(rows, path, ctx, formats)
-                        if records:
-                            yield Upsert(records)
-                except duckdb.Error as exc:
-                    reason = str(exc).strip().splitlines()[0]
-                    if "Malformed JSON" in reason:
-                        reason = _bad_line(path) or reason
-                    raise SyncError(
-                        f"source {self.source.name!r}: cannot read {path}: {reason}",
-                        hint="Files imported before it are kept; fix or remove it and re-run.",
-                    ) from None
-                done[digest] = path.name
+                for rows in scan.batches():
+                    if isinstance(rows, duckdb.Error):
+                        reason = str(rows).strip().splitlines()[0]
+                        if "Malformed JSON" in reason:
+                            reason = _bad_line(path) or reason
+                        raise SyncError(
+                            f"source {self.source.name!r}: cannot read {path}: {reason}",
+                            hint="Files imported before it are kept; fix or remove it and re-run.",
+                        )
+                    records = self._records(rows, path, ctx, formats)
+                    if records:
+                        yield Upsert(records)
+                done[scan.digest] = path.name
                 # Copies: the runner must see a new value to store it.
                 yield Status({"formats": copy.deepcopy(formats)})
                 yield Cursor(STREAM, {"files": dict(done), "formats": copy.deepcopy(formats)})
                 ctx.progress(advance=1, note=path.name)
         finally:
+            for scan in scans:
+                scan.stop()
             con.close()
 
     def _records(
