@@ -440,6 +440,22 @@ def test_discourse_topic_failing_midway_then_next_sync_completes(
     assert len(uids) == len(set(uids))
 
 
+def test_discourse_topic_deleted_after_listing_is_a_warning(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    forum = FakeForum(replay)
+    build(forum)
+    add(sqlite_workspace, replay)
+    replay.route("/t/105.json", json={"errors": ["not found"]}, status=404)
+    result = sync(sqlite_workspace)
+    assert result.error is None
+    assert kinds(sqlite_workspace) == expected() - Counter(
+        {"discourse:topic_created": 1, "discourse:post": 1}
+    )
+    assert len(result.warnings) == 1
+    assert "/t/105.json: HTTP 404" in result.warnings[0]
+
+
 def test_discourse_expired_key_is_a_clear_error_without_the_key(
     sqlite_workspace: Workspace, replay: Replay, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -39,7 +39,7 @@ from commops.connectors.base import (
     Window,
 )
 from commops.connectors.github import format_time, parse_time
-from commops.connectors.http import HttpClient
+from commops.connectors.http import HttpClient, HttpError
 from commops.errors import SourceError
 
 PLATFORM = "discourse"
@@ -157,7 +157,13 @@ class DiscourseConnector(Connector):
                 batch = topics[start : start + BATCH]
                 records: list[ActivityRecord] = []
                 for topic_id, _ in batch:
-                    records += self._topic(http, topic_id, cats, window)
+                    try:
+                        records += self._topic(http, topic_id, cats, window)
+                    except HttpError as exc:
+                        # deleted or made private between the list and the read
+                        if exc.status not in (403, 404):
+                            raise
+                        ctx.warn(exc.message)
                     ctx.progress(advance=1)
                 if records:
                     yield Upsert(records)
