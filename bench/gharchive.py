@@ -15,6 +15,10 @@ cached under ``--dir`` and reused when the same size is asked again. Then, media
   events of 10 organisations (about 7% of the events, as tracking a project's orgs would);
 - **all**: ``commops import gharchive FILES --all`` into a fresh workspace (every event stored).
 
+Actors are skewed (``pool * random() ** 3``): the tracked organisations' events come from a
+community of about 5,000 people, the rest from 2 million, as on GitHub, where bots and
+maintainers act many times an hour.
+
 Each import is a child process (``python -m commops``), timed end to end (module loading and the
 snapshot refresh included), with its peak RSS from ``os.wait4``. Prints events/s and the ratio
 import/bare; target: filtered >= 0.4 of the bare rate, peak memory < 2 GB. ``--check`` exits 1
@@ -287,7 +291,7 @@ def generate(folder: Path, events: int, seed: int = 7) -> list[Path]:
     """Hourly files of ``events`` events in all; reused when already there."""
     folder.mkdir(parents=True, exist_ok=True)
     hours = max(1, round(events / PER_HOUR))
-    stamp = folder / f"done-{events}"
+    stamp = folder / f"done-{events}-v2"
     files = [folder / f"2024-05-01-{h}.json.gz" for h in range(hours)]
     if stamp.exists():
         return files
@@ -314,7 +318,10 @@ def generate(folder: Path, events: int, seed: int = 7) -> list[Path]:
                     owner = f"owner{rng.randrange(300_000)}"
                     org = ""
                 repo = f"{owner}/repo{rng.randrange(20)}"
-                login = f"user{rng.randrange(1_000_000)}"
+                # Actors are skewed as on GitHub: a few (bots, maintainers) act often. A tracked
+                # organisation's events come from its community of ~5,000 people.
+                pool = 5_000 if org else 2_000_000
+                login = f"user{int(pool * rng.random() ** 3)}"
                 event_id += 1
                 minute, second = divmod(i * 3600 // max(n, 1), 60)
                 lines.append(
