@@ -350,7 +350,7 @@ class GHArchiveConnector(Connector):
         try:
             start_next()
             while scans:
-                scan = scans.popleft()
+                scan = scans[0]  # stays in `scans` until read, so that `finally` stops it
                 start_next()
                 path = scan.path
                 if scan.digest is None:
@@ -359,6 +359,7 @@ class GHArchiveConnector(Connector):
                         hint="Files imported before it are kept.",
                     )
                 if scan.cursor is None:
+                    scans.popleft()
                     ctx.progress(advance=1, note=f"{path.name} (already imported)")
                     continue
                 for rows in scan.batches():
@@ -373,6 +374,7 @@ class GHArchiveConnector(Connector):
                     records = self._records(rows, path, ctx, formats)
                     if records:
                         yield Upsert(records)
+                scans.popleft()
                 done[scan.digest] = path.name
                 # Copies: the runner must see a new value to store it.
                 yield Status({"formats": copy.deepcopy(formats)})
