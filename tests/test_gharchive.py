@@ -25,6 +25,7 @@ LEGACY = "devstats_2014_legacy_timeline_format.ndjson"
 EVENTS_2017 = "devstats_2017-07-05_events_api_format.ndjson"
 EVENTS_2022 = "devstats_2022-04-06_events_api_format.ndjson"
 HOURLY_GZ = "simdjson_2013-01-10.json.gz"
+DATA = Path(__file__).parent / "data" / "gharchive"
 
 
 def derived(name: str) -> Path:
@@ -228,6 +229,23 @@ def test_gharchive_trimmed_2025_pushes_imported_without_commits(
             "missing": ["payload.commits", "payload.distinct_size", "payload.size"],
         }
     }
+
+
+def test_gharchive_trimmed_2025_pull_requests_imported(sqlite_workspace: Workspace) -> None:
+    path = DATA / "trimmed_2025_pull_requests.ndjson"
+    events = [json.loads(line) for line in read_lines(path)]
+    result = run(sqlite_workspace, [path], orgs=("example-org",))
+    assert (result.error, result.added) == (None, len(events))
+    rows = sorted(iter_activities(sqlite_workspace.store), key=lambda a: a["occurred_at"])
+    assert [(a["kind"], a["target"], a["title"], a["attributes"].get("merged")) for a in rows] == [
+        ("github:pr_opened", "12", None, None),
+        ("github:pr_closed", "11", None, None),  # merged or not: the payload no longer says
+    ]
+    assert status(sqlite_workspace)["formats"]["trimmed-2025"]["missing"] == [
+        "payload.pull_request.merged",
+        "payload.pull_request.title",
+        "payload.pull_request.user",
+    ]
 
 
 def test_gharchive_all_formats_in_one_import(workspace: Workspace, tmp_path: Path) -> None:
