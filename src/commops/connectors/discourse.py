@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from commops.connectors._forge import format_time, parse_time
 from commops.connectors.base import (
     ActivityRecord,
     Change,
@@ -38,7 +39,6 @@ from commops.connectors.base import (
     Upsert,
     Window,
 )
-from commops.connectors.github import format_time, parse_time
 from commops.connectors.http import HttpClient, HttpError
 from commops.errors import SourceError
 

@@ -36,6 +36,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from commops.clock import utcnow
+from commops.connectors._forge import format_time, parse_time
+from commops.connectors._forge import parse_location as _parse_location
 from commops.connectors.base import (
     ActivityRecord,
     Change,
@@ -49,7 +51,6 @@ from commops.connectors.base import (
     Upsert,
     Window,
 )
-from commops.connectors.github import format_time, parse_time
 from commops.connectors.http import HttpClient, HttpError, Response
 from commops.errors import SourceError
 
@@ -74,16 +75,7 @@ def _user(data: Any) -> IdentityRef | None:
 
 def parse_location(location: str) -> tuple[str | None, list[str]]:
     """``OWNER`` (every repository of the organisation or user) or ``OWNER/REPO[,...]``."""
-    parts = [p.strip() for p in location.split(",") if p.strip()]
-    if len(parts) == 1 and _OWNER.match(parts[0]):
-        return parts[0], []
-    bad = [p for p in parts if not _REPO.match(p)]
-    if not parts or bad:
-        raise SourceError(
-            f"gitee location {location!r} is not an owner or a list of OWNER/REPO",
-            hint="Use `commops add gitee OWNER` or `commops add gitee OWNER/REPO [OWNER/REPO...]`.",
-        )
-    return None, list(dict.fromkeys(parts))
+    return _parse_location("gitee", location)
 
 
 class GiteeConnector(Connector):

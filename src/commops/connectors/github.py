@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from commops.clock import utcnow
+from commops.connectors._forge import format_time, parse_time
+from commops.connectors._forge import parse_location as _parse_location
 from commops.connectors.base import (
     ActivityRecord,
     Change,
@@ -42,7 +43,7 @@ from commops.connectors.base import (
     Upsert,
     Window,
 )
-from commops.connectors.http import HttpClient, HttpError, Response
+from commops.connectors.http import HttpClient, HttpError
 from commops.errors import SourceError
 
 PLATFORM = "github"
@@ -56,18 +57,6 @@ _OWNER = re.compile(rf"^{_NAME}$")
 _REPO = re.compile(rf"^{_NAME}/{_NAME}$")
 _TRAILING_NUMBER = re.compile(r"/(\d+)$")
 _IDEA_LABELS = frozenset({"enhancement", "feature", "feature request", "kind/feature", "idea"})
-
-
-def parse_time(value: str) -> datetime:
-    """GitHub's ``2016-02-01T12:13:21Z`` (or with an offset) as a naive UTC datetime."""
-    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    return when
-
-
-def format_time(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _user(data: dict[str, Any] | None) -> IdentityRef | None:
@@ -86,16 +75,7 @@ def _number(url: str | None) -> str | None:
 
 def parse_location(location: str) -> tuple[str | None, list[str]]:
     """``ORG`` (every repository of the organisation) or ``OWNER/REPO[,OWNER/REPO...]``."""
-    parts = [p.strip() for p in location.split(",") if p.strip()]
-    if len(parts) == 1 and _OWNER.match(parts[0]):
-        return parts[0], []
-    bad = [p for p in parts if not _REPO.match(p)]
-    if not parts or bad:
-        raise SourceError(
-            f"github location {location!r} is not an organisation or a list of OWNER/REPO",
-            hint="Use `commops add github ORG` or `commops add github OWNER/REPO [OWNER/REPO...]`.",
-        )
-    return None, list(dict.fromkeys(parts))
+    return _parse_location("github", location)
 
 
 class GitHubConnector(Connector):
@@ -689,16 +669,12 @@ def graphql(
 ) -> dict[str, Any]:
     """One GraphQL query, sent as a POST with the shared client's retries and rate-limit
     handling (``HttpClient.post``)."""
-    response = post_json(http, url, {"query": query, "variables": variables})
+    response = http.post_json(url, {"query": query, "variables": variables})
     body = response.json()
     if body.get("errors"):
         detail = "; ".join(str(e.get("message")) for e in body["errors"])
         raise HttpError(f"source {source!r}: {response.url}: GraphQL error: {detail}", url=url)
     return dict(body.get("data") or {})
-
-
-def post_json(http: HttpClient, url: str, payload: dict[str, Any]) -> Response:
-    return http.post_json(url, payload)
 
 
 def _discussion(repo: str, node: dict[str, Any]) -> list[ActivityRecord]:
