@@ -47,6 +47,7 @@ from commops.errors import SourceError, SyncError
 PLATFORM = "github"
 STREAM = "events"
 BATCH = 2000
+CHECKPOINT_ROWS = 20_000  # a commit at least this often, so a transaction stays small
 TRIMMED_SINCE = "2025-10-07"  # GitHub trimmed event payloads from this day on
 
 # The fields read from every kept event, in this order (DuckDB lists are 1-based: index + 1).
@@ -349,6 +350,7 @@ class GHArchiveConnector(Connector):
 
         try:
             start_next()
+            stored = 0
             while scans:
                 scan = scans[0]  # stays in `scans` until read, so that `finally` stops it
                 start_next()
@@ -374,6 +376,14 @@ class GHArchiveConnector(Connector):
                     records = self._records(rows, path, ctx, formats)
                     if records:
                         yield Upsert(records)
+                        stored += len(records)
+                        if stored >= CHECKPOINT_ROWS:
+                            # Commit what is stored, with the cursor of the files done so far:
+                            # a restart reads this file again and drops what is there by uid.
+                            yield Cursor(
+                                STREAM, {"files": dict(done), "formats": copy.deepcopy(formats)}
+                            )
+                            stored = 0
                 scans.popleft()
                 done[scan.digest] = path.name
                 # Copies: the runner must see a new value to store it.
