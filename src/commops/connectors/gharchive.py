@@ -351,6 +351,7 @@ class GHArchiveConnector(Connector):
         try:
             start_next()
             stored = 0
+            counted = copy.deepcopy(formats)
             while scans:
                 scan = scans[0]  # stays in `scans` until read, so that `finally` stops it
                 start_next()
@@ -380,15 +381,15 @@ class GHArchiveConnector(Connector):
                         if stored >= CHECKPOINT_ROWS:
                             # Commit what is stored, with the cursor of the files done so far:
                             # a restart reads this file again and drops what is there by uid.
-                            yield Cursor(
-                                STREAM, {"files": dict(done), "formats": copy.deepcopy(formats)}
-                            )
+                            # (The format counts too: as they were when the last file ended.)
+                            yield Cursor(STREAM, {"files": dict(done), "formats": counted})
                             stored = 0
                 scans.popleft()
                 done[scan.digest] = path.name
                 # Copies: the runner must see a new value to store it.
                 yield Status({"formats": copy.deepcopy(formats)})
-                yield Cursor(STREAM, {"files": dict(done), "formats": copy.deepcopy(formats)})
+                counted = copy.deepcopy(formats)
+                yield Cursor(STREAM, {"files": dict(done), "formats": counted})
                 ctx.progress(advance=1, note=path.name)
         finally:
             for scan in scans:
