@@ -40,7 +40,7 @@ STREAM = "commits"
 BATCH = 200  # small, so that storing overlaps with git even for short histories
 _EPOCH = datetime(1970, 1, 1)
 
-# One field per placeholder, NUL-separated; \x01 marks the start of a commit.
+# One field per `%` format code, NUL-separated; \x01 marks the start of a commit.
 _FIELDS = ("%H", "%P", "%an", "%ae", "%at", "%aI", "%cn", "%ce", "%ct", "%cI", "%s", "%B")
 _MAILMAP_FIELDS = ("%aN", "%aE", "%cN", "%cE")
 
