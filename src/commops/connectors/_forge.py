@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from commops.errors import SourceError
 
@@ -40,3 +41,37 @@ def parse_location(kind: str, location: str) -> tuple[str | None, list[str]]:
             f"`commops add {kind} OWNER/REPO [OWNER/REPO...]`.",
         )
     return None, list(dict.fromkeys(parts))
+
+
+def prepare_forge(
+    kind: str,
+    location: str,
+    options: dict[str, Any],
+    *,
+    default_api: str,
+    api_hint: str,
+    name_prefix: str = "",
+) -> tuple[str, str, dict[str, Any]]:
+    """``Connector.prepare`` of a forge: the location checked and normalised, ``api_url`` kept
+    only when it is not the default, ``token_env`` kept, and a default source name (the owner,
+    ``OWNER-repos`` for several repositories of one owner, else the first repository)."""
+    owner, repos = parse_location(kind, location)
+    api_url = str(options.get("api_url") or default_api).rstrip("/")
+    if not re.match(r"^https?://", api_url):
+        raise SourceError(
+            f"{kind} source {location!r}: api_url {api_url!r} is not an http(s) URL",
+            hint=api_hint,
+        )
+    prepared: dict[str, Any] = {}
+    if api_url != default_api:
+        prepared["api_url"] = api_url
+    if options.get("token_env"):
+        prepared["token_env"] = str(options["token_env"])
+    owners = sorted({r.split("/")[0] for r in repos})
+    if owner is not None:
+        name = owner
+    elif len(repos) > 1 and len(owners) == 1:
+        name = f"{owners[0]}-repos"
+    else:
+        name = repos[0]
+    return name_prefix + name, owner if owner is not None else ",".join(repos), prepared

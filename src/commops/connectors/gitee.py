@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from commops.clock import utcnow
-from commops.connectors._forge import format_time, parse_time
+from commops.connectors._forge import format_time, parse_time, prepare_forge
 from commops.connectors._forge import parse_location as _parse_location
 from commops.connectors.base import (
     ActivityRecord,
@@ -94,27 +94,14 @@ class GiteeConnector(Connector):
 
     @classmethod
     def prepare(cls, location: str, options: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-        owner, repos = parse_location(location)
-        api_url = str(options.get("api_url") or DEFAULT_API).rstrip("/")
-        if not re.match(r"^https?://", api_url):
-            raise SourceError(
-                f"gitee source {location!r}: api_url {api_url!r} is not an http(s) URL",
-                hint="Example: --api-url https://gitee.com/api/v5",
-            )
-        prepared: dict[str, Any] = {}
-        if api_url != DEFAULT_API:
-            prepared["api_url"] = api_url
-        if options.get("token_env"):
-            prepared["token_env"] = str(options["token_env"])
-        location = owner if owner is not None else ",".join(repos)
-        owners = sorted({r.split("/")[0] for r in repos})
-        if owner is not None:
-            name = f"gitee-{owner}"
-        elif len(repos) > 1 and len(owners) == 1:
-            name = f"gitee-{owners[0]}-repos"
-        else:
-            name = f"gitee-{repos[0]}"
-        return name, location, prepared
+        return prepare_forge(
+            "gitee",
+            location,
+            options,
+            default_api=DEFAULT_API,
+            api_hint="Example: --api-url https://gitee.com/api/v5",
+            name_prefix="gitee-",
+        )
 
     # -- plumbing -------------------------------------------------------------------------------
 

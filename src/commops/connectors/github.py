@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from commops.clock import utcnow
-from commops.connectors._forge import format_time, parse_time
+from commops.connectors._forge import format_time, parse_time, prepare_forge
 from commops.connectors._forge import parse_location as _parse_location
 from commops.connectors.base import (
     ActivityRecord,
@@ -44,7 +44,6 @@ from commops.connectors.base import (
     Window,
 )
 from commops.connectors.http import HttpClient, HttpError
-from commops.errors import SourceError
 
 PLATFORM = "github"
 DEFAULT_API = "https://api.github.com"
@@ -102,27 +101,14 @@ class GitHubConnector(Connector):
 
     @classmethod
     def prepare(cls, location: str, options: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-        org, repos = parse_location(location)
-        api_url = str(options.get("api_url") or DEFAULT_API).rstrip("/")
-        if not re.match(r"^https?://", api_url):
-            raise SourceError(
-                f"github source {location!r}: api_url {api_url!r} is not an http(s) URL",
-                hint="GitHub Enterprise: --api-url https://HOST/api/v3",
-            )
-        prepared: dict[str, Any] = {}
-        if api_url != DEFAULT_API:
-            prepared["api_url"] = api_url
-        if options.get("token_env"):
-            prepared["token_env"] = str(options["token_env"])
-        location = org if org is not None else ",".join(repos)
-        owners = sorted({r.split("/")[0] for r in repos})
-        if org is not None:
-            name = org
-        elif len(repos) > 1 and len(owners) == 1:
-            name = f"{owners[0]}-repos"
-        else:
-            name = repos[0]
-        return name, location, prepared
+        return prepare_forge(
+            "github",
+            location,
+            options,
+            default_api=DEFAULT_API,
+            api_hint="GitHub Enterprise: --api-url https://HOST/api/v3",
+            name_prefix="",
+        )
 
     # -- plumbing -------------------------------------------------------------------------------
 
