@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
@@ -83,52 +84,63 @@ class IdentityRegistry:
             return
         self._load_groups({g for ref in missing if (g := _group(ref)) is not None})
         now = utcnow()
-        by_group: dict[Group, Member] = {}
-        alone: dict[Key, Member] = {}
+        # Plain dicts and Core INSERT ... RETURNING: one round of inserts per batch without an
+        # ORM object per row (a large import creates hundreds of thousands of people).
+        by_group: dict[Group, dict[str, Any]] = {}
+        alone: dict[Key, dict[str, Any]] = {}
         for ref in missing:
             group = _group(ref)
             if group is None:
-                alone[ref.key] = self._member(ref, now)
+                alone[ref.key] = self._member_row(ref, now)
             elif group not in self.groups:
                 if group not in by_group:
-                    by_group[group] = self._member(ref, now)
+                    by_group[group] = self._member_row(ref, now)
                 elif ref.canonical is not None:  # the mailmap's name wins over a raw one
-                    by_group[group].display_name = self._display_name(ref)
-        members = [*by_group.values(), *alone.values()]
-        self.session.add_all(members)
-        self.session.flush()
-        for group, member in by_group.items():
-            self.groups[group] = member.id
-        idents = []
+                    by_group[group]["display_name"] = self._display_name(ref)
+        member_rows = [*by_group.values(), *alone.values()]
+        member_ids = self._insert_returning(Member, member_rows)
+        for row, member_id in zip(member_rows, member_ids, strict=True):
+            row["id"] = member_id
+        for group, row in by_group.items():
+            self.groups[group] = row["id"]
+        ident_rows = []
         for ref in missing:
             group = _group(ref)
-            member_id = alone[ref.key].id if group is None else self.groups[group]
-            idents.append(
-                Identity(
-                    platform=ref.platform,
-                    kind=ref.kind,
-                    value=ref.value,
-                    name=ref.name,
-                    verified=False,
-                    is_bot=self._is_bot(ref),
-                    member_id=member_id,
-                    created_at=now,
-                )
+            ident_rows.append(
+                {
+                    "platform": ref.platform,
+                    "kind": ref.kind,
+                    "value": ref.value,
+                    "name": ref.name,
+                    "verified": False,
+                    "is_bot": self._is_bot(ref),
+                    "member_id": alone[ref.key]["id"] if group is None else self.groups[group],
+                    "created_at": now,
+                }
             )
-        self.session.add_all(idents)
-        self.session.flush()
-        for ref, ident in zip(missing, idents, strict=True):
-            self.ids[ref.key] = ident.id
-        self.created += len(idents)
+        ident_ids = self._insert_returning(Identity, ident_rows)
+        for ref, ident_id in zip(missing, ident_ids, strict=True):
+            self.ids[ref.key] = ident_id
+        self.created += len(ident_ids)
 
-    def _member(self, ref: IdentityRef, now: datetime) -> Member:
-        return Member(
-            display_name=self._display_name(ref),
-            is_bot=self._is_bot(ref),
-            is_staff=False,
-            tags=[],
-            created_at=now,
-        )
+    def _insert_returning(
+        self, model: type[Member] | type[Identity], rows: list[dict[str, Any]]
+    ) -> list[int]:
+        if not rows:
+            return []
+        table = cast(Table, model.__table__)
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return [row[0] for row in self.session.execute(stmt, rows)]
+
+    def _member_row(self, ref: IdentityRef, now: datetime) -> dict[str, Any]:
+        return {
+            "display_name": self._display_name(ref),
+            "is_bot": self._is_bot(ref),
+            "is_staff": False,
+            "tags": [],
+            "notes": None,
+            "created_at": now,
+        }
 
     def _is_bot(self, ref: IdentityRef) -> bool:
         return self.bots.is_bot(
