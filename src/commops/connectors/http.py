@@ -123,8 +123,9 @@ def _seconds_until(value: str | None) -> float | None:
 
 
 class HttpClient:
-    """GET requests against one API. ``token`` goes into ``auth_header`` as
-    ``auth_scheme + token`` and nowhere else."""
+    """Requests against one API. ``token`` goes into ``auth_header`` as ``auth_scheme + token``,
+    or into the query parameter ``token_param``, and nowhere else: every message the client
+    makes shows it as ``***``."""
 
     def __init__(
         self,
@@ -134,6 +135,7 @@ class HttpClient:
         token: str | None = None,
         auth_header: str = "Authorization",
         auth_scheme: str = "token ",
+        token_param: str | None = None,
         timeout: float = 30.0,
         attempts: int = 6,
         max_wait: float = 120.0,
@@ -146,12 +148,16 @@ class HttpClient:
         self.requests = 0  # how many HTTP requests were sent, retries included
         default_headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         default_headers.update(headers or {})
-        if token:
+        default_params: dict[str, str] = {}
+        if token and token_param:  # an API that wants the token in the query (Gitee)
+            default_params[token_param] = token
+        elif token:
             default_headers[auth_header] = f"{auth_scheme}{token}"
         self._token = token
         self._client = httpx.Client(
             base_url=base_url,
             headers=default_headers,
+            params=default_params,
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             transport=transport,
