@@ -119,6 +119,42 @@ def _repo(origin: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _gh_comments(
+    comments: Any,
+    kind: str,
+    env: Envelope,
+    author: IdentityRef | None,
+    channel: str | None,
+    number: str,
+    title: Any,
+    contribution_type: str | None,
+    attributes: Callable[[dict[str, Any]], dict[str, Any]],
+) -> list[ActivityRecord]:
+    """One activity per comment of an issue or pull request, replying to its author."""
+    records = []
+    for comment in comments or []:
+        who = _gh_user(comment.get("user"), comment.get("user_data"))
+        when = _iso(comment.get("created_at"))
+        if who is None or when is None:
+            continue
+        records.append(
+            ActivityRecord(
+                env.uuid,
+                kind,
+                when,
+                who,
+                discriminator=str(comment.get("id")),
+                object=author,
+                channel=channel,
+                target=number,
+                title=title,
+                contribution_type=contribution_type,
+                attributes=attributes(comment),
+            )
+        )
+    return records
+
+
 def _github_issue(data: dict[str, Any], env: Envelope) -> list[ActivityRecord]:
     number = str(data.get("number", ""))
     channel = _repo(env.origin)
@@ -141,25 +177,17 @@ def _github_issue(data: dict[str, Any], env: Envelope) -> list[ActivityRecord]:
                 attributes=env.attributes(state=data.get("state")),
             )
         )
-    for comment in data.get("comments_data") or []:
-        who = _gh_user(comment.get("user"), comment.get("user_data"))
-        when = _iso(comment.get("created_at"))
-        if who is None or when is None:
-            continue
-        records.append(
-            ActivityRecord(
-                env.uuid,
-                "github:issue_comment",
-                when,
-                who,
-                discriminator=str(comment.get("id")),
-                object=author,
-                channel=channel,
-                target=number,
-                title=data.get("title"),
-                attributes=env.attributes(pull_request=is_pr or None),
-            )
-        )
+    records += _gh_comments(
+        data.get("comments_data"),
+        "github:issue_comment",
+        env,
+        author,
+        channel,
+        number,
+        data.get("title"),
+        None,
+        lambda c: env.attributes(pull_request=is_pr or None),
+    )
     return records
 
 
@@ -223,26 +251,17 @@ def _github_pull(data: dict[str, Any], env: Envelope) -> list[ActivityRecord]:
                 attributes=env.attributes(state=review.get("state")),
             )
         )
-    for comment in data.get("review_comments_data") or []:
-        who = _gh_user(comment.get("user"), comment.get("user_data"))
-        when = _iso(comment.get("created_at"))
-        if who is None or when is None:
-            continue
-        records.append(
-            ActivityRecord(
-                env.uuid,
-                "github:review_comment",
-                when,
-                who,
-                discriminator=str(comment.get("id")),
-                object=author,
-                channel=channel,
-                target=number,
-                title=title,
-                contribution_type="review",
-                attributes=env.attributes(path=comment.get("path")),
-            )
-        )
+    records += _gh_comments(
+        data.get("review_comments_data"),
+        "github:review_comment",
+        env,
+        author,
+        channel,
+        number,
+        title,
+        "review",
+        lambda c: env.attributes(path=c.get("path")),
+    )
     return records
 
 
