@@ -31,6 +31,23 @@ class Config:
     http_timeout: float = 30.0
     http_attempts: int = 6
     http_max_wait: float = 120.0
+    # [bots]: accounts named here are bots (a login, an e-mail or a name, any case); an identity
+    # that merged at least merge_threshold pull requests with no other activity is a CI account.
+    bot_accounts: list[str] = field(default_factory=list)
+    bot_merge_threshold: int = 200
+    # [staff]: members enrolled in these organizations, or holding these identities
+    # ("alice@example.com", "github:alice", "alice"), are staff.
+    staff_organizations: list[str] = field(default_factory=list)
+    staff_identities: list[str] = field(default_factory=list)
+    # [identity]: the resolver merges on its own at or above auto_merge_score when one strong
+    # signal is present; between suggest_score and that it suggests.
+    auto_merge_score: float = 0.8
+    suggest_score: float = 0.5
+    resolve_after_sync: bool = True
+    # [organizations]: e-mail domains of organizations, on top of the built-in seed list, and
+    # more public e-mail providers (never an affiliation).
+    org_domains: dict[str, str] = field(default_factory=dict)
+    public_providers: list[str] = field(default_factory=list)
 
     def to_toml(self) -> dict[str, Any]:
         return {
@@ -38,7 +55,24 @@ class Config:
             "database": {"url": self.database_url},
             "analytics": {"snapshot_dir": self.snapshot_dir},
             "cache": {"dir": self.cache_dir},
-            "bots": {"patterns": list(self.bot_patterns)},
+            "bots": {
+                "patterns": list(self.bot_patterns),
+                "accounts": list(self.bot_accounts),
+                "merge_threshold": self.bot_merge_threshold,
+            },
+            "staff": {
+                "organizations": list(self.staff_organizations),
+                "identities": list(self.staff_identities),
+            },
+            "identity": {
+                "auto_merge_score": self.auto_merge_score,
+                "suggest_score": self.suggest_score,
+                "resolve_after_sync": self.resolve_after_sync,
+            },
+            "organizations": {
+                "public_providers": list(self.public_providers),
+                "domains": dict(self.org_domains),
+            },
             "http": {
                 "timeout": self.http_timeout,
                 "attempts": self.http_attempts,
@@ -84,6 +118,31 @@ def load_config(path: Path) -> Config:
             raise ConfigError(
                 f"{path}: [bots] patterns[{i}] {pattern!r} is not a regex: {exc}"
             ) from None
+    strings = {
+        (section, key): _strings(raw, path, section, key)
+        for section, key in (
+            ("bots", "accounts"),
+            ("staff", "organizations"),
+            ("staff", "identities"),
+            ("organizations", "public_providers"),
+        )
+    }
+    merge_threshold = _get(raw, path, "bots", "merge_threshold", int, 200)
+    if merge_threshold < 1:
+        raise ConfigError(f"{path}: [bots] merge_threshold must be at least 1")
+    scores = {
+        key: float(_get(raw, path, "identity", key, int | float, default))
+        for key, default in (("auto_merge_score", 0.8), ("suggest_score", 0.5))
+    }
+    for key, value in scores.items():
+        if not 0 < value <= 1:
+            raise ConfigError(f"{path}: [identity] {key} must be in (0, 1], got {value}")
+    if scores["suggest_score"] > scores["auto_merge_score"]:
+        raise ConfigError(f"{path}: [identity] suggest_score is above auto_merge_score")
+    domains = _get(raw, path, "organizations", "domains", dict, {})
+    for domain, org in domains.items():
+        if not isinstance(org, str) or not org.strip():
+            raise ConfigError(f"{path}: [organizations.domains] {domain} must name an organization")
     tokens = raw.get("tokens", {})
     if not isinstance(tokens, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in tokens.items()
@@ -105,7 +164,26 @@ def load_config(path: Path) -> Config:
         bot_patterns=patterns,
         snapshot_dir=_get(raw, path, "analytics", "snapshot_dir", str, ".commops/snapshot"),
         cache_dir=_get(raw, path, "cache", "dir", str, ".commops/cache"),
+        bot_accounts=strings[("bots", "accounts")],
+        bot_merge_threshold=merge_threshold,
+        staff_organizations=strings[("staff", "organizations")],
+        staff_identities=strings[("staff", "identities")],
+        auto_merge_score=scores["auto_merge_score"],
+        suggest_score=scores["suggest_score"],
+        resolve_after_sync=_get(raw, path, "identity", "resolve_after_sync", bool, True),
+        org_domains={d.strip().lower(): o.strip() for d, o in domains.items()},
+        public_providers=[
+            p.strip().lower() for p in strings[("organizations", "public_providers")]
+        ],
     )
+
+
+def _strings(raw: dict[str, Any], path: Path, section: str, key: str) -> list[str]:
+    values = _get(raw, path, section, key, list, [])
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: [{section}] {key}[{i}] must be a non-empty string")
+    return [v.strip() for v in values]
 
 
 def write_config(path: Path, config: Config) -> None:

@@ -102,6 +102,9 @@ class Member(Base):
     tags: Mapped[list[Any]] = mapped_column(default=list)
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Who set is_bot / is_staff: {"bot": "manual" | "list" | "rule" | "behaviour",
+    # "staff": "manual" | "list" | "organization"}. Automatic detection never overrides "manual".
+    flag_origins: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Identity(Base):
@@ -119,6 +122,84 @@ class Identity(Base):
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # Other names this handle was seen with (a git e-mail used under two spellings).
+    names: Mapped[list[Any]] = mapped_column(default=list)
+    # When the resolver last looked at this identity; NULL means new since the last run.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None, index=True)
+
+
+class IdentityKey(Base):
+    """A blocking key of an identity (normalised e-mail, login, name): the resolver compares
+    only identities that share a key, never all pairs."""
+
+    __tablename__ = "identity_keys"
+    __table_args__ = (Index("ix_identity_keys_key", "key"),)
+
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+
+
+class IdentityDecision(Base):
+    """A decision a person (or a curated file) made about two identities: the ``same`` person
+    or ``different`` people. The resolver never merges across a ``different`` decision; a
+    rejected suggestion is one. ``identity_a_id`` < ``identity_b_id``."""
+
+    __tablename__ = "identity_decisions"
+    __table_args__ = (UniqueConstraint("identity_a_id", "identity_b_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_a_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    identity_b_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    decision: Mapped[str] = mapped_column(String(20))  # same | different
+    origin: Mapped[str] = mapped_column(String(40))  # manual | suggestion | mailmap | import
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MergeSuggestion(Base):
+    """Two identities the resolver thinks may be one person, with its evidence, for review."""
+
+    __tablename__ = "merge_suggestions"
+    __table_args__ = (UniqueConstraint("identity_a_id", "identity_b_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_a_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    identity_b_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    # [{"signal": "name", "weight": 0.6, "strong": false, "detail": "..."}, ...]
+    evidence: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open|accepted|rejected|stale
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class IdentityLog(Base):
+    """The audit log of everything that changed who is who: merges (manual and automatic),
+    unmerges, splits, accepted and rejected suggestions, flags, imports. ``changes`` holds what
+    undo needs (see identity/audit.py); ``undone_by_id`` is set once an entry is undone."""
+
+    __tablename__ = "identity_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    undone_by_id: Mapped[int | None] = mapped_column(default=None)
+    undo_of_id: Mapped[int | None] = mapped_column(default=None)
 
 
 class Organization(Base):
@@ -128,6 +209,7 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(300), unique=True)
     domains: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(40), default="company")  # company | university | ...
 
 
 class Enrollment(Base):
@@ -142,7 +224,7 @@ class Enrollment(Base):
     )
     start_date: Mapped[date | None] = mapped_column(Date, default=None)
     end_date: Mapped[date | None] = mapped_column(Date, default=None)
-    origin: Mapped[str | None] = mapped_column(String(100), default=None)
+    origin: Mapped[str | None] = mapped_column(String(100), default=None)  # domain|manual|import
 
 
 class Activity(Base):
