@@ -285,11 +285,13 @@ def sync_source(
                             else:
                                 state.cursor = change.value
                                 state.updated_at = utcnow()
+                        reg.flush_names()
                         session.commit()  # a checkpoint: these items with this cursor
                         result.checkpoints += 1
             src = session.get(Source, source.id)
             assert src is not None
             src.last_synced_at = utcnow()
+            reg.flush_names()
             session.commit()
         result.ok = True
         result.identities = reg.created

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
@@ -60,6 +60,8 @@ class IdentityRegistry:
         self.bots = bots
         self.ids: dict[Key, int] = {}
         self.groups: dict[Group, int] = {}  # -> member id
+        self.names: dict[int, set[str]] = {}  # identity id -> every name seen with it
+        self.renamed: dict[int, set[str]] = {}  # identity id -> names to add to ``names``
         self.created = 0
 
     def id_of(self, ref: IdentityRef) -> int:
@@ -69,19 +71,35 @@ class IdentityRegistry:
     def ensure(self, refs: Iterable[IdentityRef]) -> None:
         """Make sure every ref is stored; afterwards ``id_of`` answers for each of them."""
         wanted: dict[Key, IdentityRef] = {}
+        extra: dict[Key, set[str]] = {}  # more names of a wanted key in this batch
         for ref in map(_fit, refs):
-            if ref.key not in self.ids:
-                wanted.setdefault(ref.key, ref)
-                if ref.canonical and ref.canonical[1]:
-                    canon = IdentityRef(ref.platform, "email", ref.canonical[1], ref.canonical[0])
-                    if canon.key not in self.ids:
-                        wanted.setdefault(canon.key, canon)
+            known = self.ids.get(ref.key)
+            if known is not None:
+                if ref.name and ref.name not in self.names[known]:
+                    self.names[known].add(ref.name)
+                    self.renamed.setdefault(known, set()).add(ref.name)
+                continue
+            first = wanted.setdefault(ref.key, ref)
+            if ref.name and first.name != ref.name:
+                extra.setdefault(ref.key, set()).add(ref.name)
+            if ref.canonical and ref.canonical[1]:
+                canon = IdentityRef(ref.platform, "email", ref.canonical[1], ref.canonical[0])
+                if canon.key not in self.ids:
+                    wanted.setdefault(canon.key, canon)
         if not wanted:
             return
         self._load_ids(wanted)
         missing = [ref for key, ref in wanted.items() if key not in self.ids]
-        if not missing:
-            return
+        if missing:
+            self._create(missing)
+        for key, ref in wanted.items():
+            known = self.ids[key]
+            for name in (ref.name, *sorted(extra.get(key, ()))):
+                if name and name not in self.names[known]:
+                    self.names[known].add(name)
+                    self.renamed.setdefault(known, set()).add(name)
+
+    def _create(self, missing: list[IdentityRef]) -> None:
         self._load_groups({g for ref in missing if (g := _group(ref)) is not None})
         now = utcnow()
         # Plain dicts and Core INSERT ... RETURNING: one round of inserts per batch without an
@@ -121,7 +139,40 @@ class IdentityRegistry:
         ident_ids = self._insert_returning(Identity, ident_rows)
         for ref, ident_id in zip(missing, ident_ids, strict=True):
             self.ids[ref.key] = ident_id
+            self.names[ident_id] = {ref.name} if ref.name else set()
         self.created += len(ident_ids)
+
+    def flush_names(self) -> int:
+        """Store the other names identities were seen with (before the caller commits).
+        A name seen again later is one more piece of evidence for the resolver."""
+        if not self.renamed:
+            return 0
+        ids = sorted(self.renamed)
+        stored: dict[int, tuple[str | None, list[str]]] = {}
+        for i in range(0, len(ids), 500):
+            for ident_id, name, names in self.session.execute(
+                select(Identity.id, Identity.name, Identity.names).where(
+                    Identity.id.in_(ids[i : i + 500])
+                )
+            ):
+                stored[ident_id] = (name, list(names or []))
+        params = []
+        for ident_id, new in self.renamed.items():
+            name, names = stored[ident_id]
+            add = sorted(n for n in new if n != name and n not in names)
+            if add:
+                # Bounded: a handle used under hundreds of spellings keeps the first 50.
+                params.append({"iid": ident_id, "names": (names + add)[:50], "resolved": None})
+        self.renamed.clear()
+        if params:
+            table = cast(Table, Identity.__table__)
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("iid"))
+                .values(names=bindparam("names"), resolved_at=bindparam("resolved")),
+                params,
+            )
+        return len(params)
 
     def _insert_returning(
         self, model: type[Member] | type[Identity], rows: list[dict[str, Any]]
@@ -162,14 +213,21 @@ class IdentityRegistry:
         for (platform, kind), values in by_pk.items():
             for i in range(0, len(values), 500):
                 rows = self.session.execute(
-                    select(Identity.id, Identity.value, Identity.member_id).where(
+                    select(
+                        Identity.id,
+                        Identity.value,
+                        Identity.member_id,
+                        Identity.name,
+                        Identity.names,
+                    ).where(
                         Identity.platform == platform,
                         Identity.kind == kind,
                         Identity.value.in_(values[i : i + 500]),
                     )
                 )
-                for ident_id, value, member_id in rows:
+                for ident_id, value, member_id, name, names in rows:
                     self.ids[(platform, kind, value)] = ident_id
+                    self.names[ident_id] = {name, *(names or [])} - {None}
                     if kind == "email":
                         self.groups.setdefault((platform, value), member_id)
 
