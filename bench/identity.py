@@ -182,10 +182,15 @@ def quality(path: Path) -> None:
 
 # -- scale ------------------------------------------------------------------------------------
 
-FIRST = ["james", "mary", "wei", "li", "fang", "jing", "hiroshi", "yuki", "anna", "maria", "pedro", "luca", "olga", "ivan", "sara", "omar"]
-FIRST += ["priya", "arjun", "chen", "min", "jun", "hao", "lei", "yan", "ana", "juan", "ali", "fatima", "noah", "emma", "liam", "mia"]
-LAST = ["smith", "garcia", "wang", "zhang", "liu", "chen", "yang", "huang", "zhao", "wu", "zhou", "xu", "sun", "ma", "hu", "guo", "lin", "he"]
-LAST += ["kumar", "singh", "tanaka", "suzuki", "sato", "mueller", "schmidt", "rossi", "silva", "santos", "ivanov", "kim", "lee"]
+_FIRST = (
+    "james mary wei li fang jing hiroshi yuki anna maria pedro luca olga ivan sara omar priya "
+    "arjun chen min jun hao lei yan ana juan ali fatima noah emma liam mia"
+)
+_LAST = (
+    "smith garcia wang zhang liu chen yang huang zhao wu zhou xu sun ma hu guo lin he kumar "
+    "singh tanaka suzuki sato mueller schmidt rossi silva santos ivanov kim lee"
+)
+FIRST, LAST = _FIRST.split(" "), _LAST.split(" ")
 HAN_LAST = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 HAN_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 DOMAINS = ["gmail.com", "qq.com", "163.com", "outlook.com", "company.com", "corp.example"]
@@ -261,15 +266,17 @@ def scale(n: int, runs: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--truth", type=Path, action="append")
+    parser.add_argument("--truth", type=Path, action="append", help="a truth file (repeat)")
+    parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--scale", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-scale", action="store_true")
     args = parser.parse_args()
-    truths = args.truth or sorted(SHARED.glob("*.identities.jsonl"))
+    truths = sorted(SHARED.glob("*.identities.jsonl")) if args.truth is None else args.truth
+    truths = [t for t in truths if t.name]
     if not truths:
         print(f"no truth files in {SHARED} (../shared/data/identity): skipping quality")
-    for path in truths:
+    for path in [] if args.skip_quality else truths:
         quality(path)
     if not args.skip_scale:
         scale(args.scale, args.runs)

@@ -40,6 +40,8 @@ from commops.connectors.http import HttpClient
 from commops.errors import CommopsError
 from commops.identity.bots import BotRules
 from commops.identity.registry import IdentityRegistry
+from commops.identity.resolve import Stats as ResolveStats
+from commops.identity.resolve import resolve
 from commops.sources import connector_for, get_sources
 from commops.store.db import Store
 from commops.store.models import Activity, Source, SyncRun, SyncState
@@ -352,5 +354,20 @@ def sync_workspace(
         )
         for s in sources
     ]
+    if ws.config.resolve_after_sync and any(r.ok for r in results):
+        resolve_new_identities(ws)
     Snapshot(ws.snapshot_dir).refresh(ws.store)
     return results
+
+
+def resolve_new_identities(ws: Workspace, *, full: bool = False) -> ResolveStats:
+    """Run the identity resolver over the identities the last syncs added (all with ``full``),
+    in one transaction: a failure leaves members as they were and the identities unresolved,
+    so the next run picks them up."""
+    with ws.store.session() as session:
+        return resolve(
+            session,
+            full=full,
+            auto_merge_score=ws.config.auto_merge_score,
+            suggest_score=ws.config.suggest_score,
+        )

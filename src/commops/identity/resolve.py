@@ -235,6 +235,9 @@ def make_profile(
                 singles.add(handle(words[0]))
     # A first name is no handle: "david@" at two domains are not one David.
     handles -= {t[0] for t in fulls}
+    # An address that is just the owner's short one-word name ("daniel@") says no more than
+    # the name does.
+    handles -= {w for w in singles if len(w) < 8}
     p.accounts = frozenset(accounts)
     p.logins = frozenset(logins)
     p.handles = frozenset(handles)
@@ -302,9 +305,13 @@ def score_pair(
         ev.append(Evidence(signal, f"both use the handle {h}"))
     crossed = set((a.name_handles & b.handles) | (b.name_handles & a.handles)) - shared
     found = [e for e in (_name_account(a, b, common), _name_account(b, a, common)) if e]
+    named = _name_evidence(a, b, crossed | set(shared))
+    if named is not None and named.signal in ("name", "name-in-repository"):
+        # Both carry the same name: a handle spelling it is what anyone of that name would
+        # pick, so it says nothing more than the name itself.
+        found = [e for e in found if e.signal == "login-as-name"]
     if found:
         ev.append(max(found, key=lambda e: e.weight))
-    named = _name_evidence(a, b, crossed | set(shared))
     if named is not None:
         ev.append(named)
     if not found:
@@ -540,7 +547,7 @@ def resolve(
                 stats.blocked += 1
                 continue
             root = uf.union(ra, rb)
-            reasons[root].extend(reasons.pop(ra, []) + reasons.pop(rb, []) + [item])
+            reasons[root] = [*reasons.pop(ra, []), *reasons.pop(rb, []), item]
         else:
             pending.append(item)
 
@@ -620,7 +627,9 @@ def _forbidden(session: Session) -> dict[int, set[int]]:
     member_of: dict[int, int] = {}
     for chunk in _chunks(ids):
         member_of.update(
-            session.execute(select(Identity.id, Identity.member_id).where(Identity.id.in_(chunk)))
+            session.execute(
+                select(Identity.id, Identity.member_id).where(Identity.id.in_(chunk))
+            ).all()
         )
     out: dict[int, set[int]] = defaultdict(set)
     for a, b in rows:
@@ -785,7 +794,7 @@ def _suggest(
             member_of.update(
                 session.execute(
                     select(Identity.id, Identity.member_id).where(Identity.id.in_(chunk))
-                )
+                ).all()
             )
         covered: set[tuple[int, int]] = set()
         to_stale = []
