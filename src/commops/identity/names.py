@@ -221,6 +221,7 @@ def name_tokens(name: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(fold(name)))
 
 
+@lru_cache(maxsize=262144)
 def is_generic(name: str) -> bool:
     """A name that identifies nobody: "root", "unknown", "Your Name", punctuation only."""
     tokens = name_tokens(name)
@@ -241,6 +242,7 @@ def full_name(name: str | None) -> tuple[str, ...] | None:
     return tokens
 
 
+@lru_cache(maxsize=262144)
 def handle(text: str) -> str:
     """Letters and digits only, trailing digits dropped: "lucas.colley8" -> "lucascolley"."""
     compact = "".join(_TOKEN.findall(fold(text)))

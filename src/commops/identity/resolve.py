@@ -491,8 +491,9 @@ def resolve(
         ids = list(focus)
         for chunk in _chunks(ids):
             session.execute(delete(IdentityKey).where(IdentityKey.identity_id.in_(chunk)))
+    key_table = cast(Table, IdentityKey.__table__)  # Core: no ORM work per row
     for chunk in _chunks(key_rows, 5000):
-        session.execute(insert(IdentityKey), list(chunk))
+        session.execute(insert(key_table), list(chunk))
 
     blocks: dict[str, list[int]] = defaultdict(list)
     for i, ks in keys.items():
@@ -664,7 +665,8 @@ def _apply_merges(
     member_ids = sorted({m for g in groups.values() for m in g})
     rows: dict[int, Any] = {}
     for chunk in _chunks(member_ids):
-        for row in session.execute(select(Member).where(Member.id.in_(chunk))).scalars():
+        member_t = cast(Table, Member.__table__)
+        for row in session.execute(select(member_t).where(member_t.c.id.in_(chunk))):
             rows[row.id] = row
     idents: dict[int, list[int]] = defaultdict(list)
     enrolls: dict[int, list[int]] = defaultdict(list)
