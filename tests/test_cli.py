@@ -489,6 +489,7 @@ def test_metrics_named_json_with_options(synced: Cli) -> None:
         "period": "quarter",
         "sources": ["repo"],
         "include_bots": True,
+        "include_staff": False,
         "top": 10,
     }
     assert out["rows"] == [{"period": "2024-01-01", "merged_prs": 3}]

@@ -28,7 +28,10 @@ import pytest
 
 from commops.analytics.engine import Engine
 from commops.analytics.metrics import Metrics, Params
+from commops.analytics.snapshot import Snapshot
 from commops.errors import UsageError
+from commops.identity.audit import find_member
+from commops.identity.staff import set_flag
 from commops.sources import add_git_source
 from commops.sync import sync_workspace
 from commops.workspace import Workspace
@@ -388,6 +391,48 @@ def test_merged_prs_with_same_number_in_two_sources_count_twice(two_sources: Wor
     assert metrics(two_sources).totals().rows[0]["merged_prs"] == 6
 
 
+# -- staff ----------------------------------------------------------------------------------
+
+
+def mark_staff(ws: Workspace, email: str) -> None:
+    with ws.store.session() as session:
+        member_id = find_member(session, email)
+        set_flag(session, member_id, "staff", True, actor="test")
+    Snapshot(ws.snapshot_dir).refresh(ws.store)
+
+
+def test_staff_commits_excluded_by_default_and_included_on_request(history: Workspace) -> None:
+    mark_staff(history, "bob@example.org")
+    # Bob authored C2 (squash PR 1), M6 (merge of Cy's PR 3) and C9 (merged by the bot as PR 5).
+    assert rows(metrics(history)) == [
+        (month(2024, 1), 1, 1, 1, 0),  # Ada; C1; PR 1 was Bob's: not a community PR
+        (month(2024, 2), 3, 2, 2, 1),  # Ada, Cy, Dee; C3, C5; PR 3 (Cy's, merged by Bob) counts
+        (month(2024, 3), 1, 0, 1, 1),
+        (month(2024, 4), 2, 0, 1, 2),  # Cy, Ada; C11; PRs 5 (a merge commit) and 6
+        *EMPTY_2024,
+        (month(2025, 1), 1, 1, 1, 0),
+    ]
+    assert metrics(history).totals().rows[0]["commits"] == 6
+    assert "Bob Marley" not in [r[1] for r in top(metrics(history))]
+    everyone = metrics(history, include_staff=True)
+    assert everyone.totals().rows[0]["commits"] == 9
+    assert rows(everyone)[:4] == [
+        (month(2024, 1), 2, 2, 2, 1),
+        (month(2024, 2), 4, 2, 3, 1),
+        (month(2024, 3), 1, 0, 1, 1),
+        (month(2024, 4), 3, 0, 2, 2),
+    ]
+    assert [r[1] for r in top(everyone)][:2] == ["Ada Lovelace", "Bob Marley"]
+
+
+def test_staff_and_bots_both_included(history: Workspace) -> None:
+    mark_staff(history, "bob@example.org")
+    row = metrics(history, include_bots=True, include_staff=True).totals().rows[0]
+    assert (row["commits"], row["merged_prs"], row["active_contributors"]) == (12, 6, 7)
+    row = metrics(history, include_bots=True).totals().rows[0]
+    assert (row["commits"], row["merged_prs"], row["active_contributors"]) == (9, 5, 6)
+
+
 # -- top contributors -------------------------------------------------------------------------
 
 
@@ -458,6 +503,7 @@ def test_result_json_states_definition_and_params(history: Workspace) -> None:
         "period": "year",
         "sources": ["repo"],
         "include_bots": False,
+        "include_staff": False,
         "top": 10,
     }
     assert out["rows"] == [

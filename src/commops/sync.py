@@ -38,10 +38,12 @@ from commops.connectors.base import (
 )
 from commops.connectors.http import HttpClient
 from commops.errors import CommopsError
-from commops.identity.bots import BotRules
+from commops.identity.bots import BotRules, apply_bot_flags
+from commops.identity.orgs import affiliate
 from commops.identity.registry import IdentityRegistry
 from commops.identity.resolve import Stats as ResolveStats
 from commops.identity.resolve import resolve
+from commops.identity.staff import apply_staff_flags
 from commops.sources import connector_for, get_sources
 from commops.store.db import Store
 from commops.store.models import Activity, Source, SyncRun, SyncState
@@ -340,7 +342,7 @@ def sync_workspace(
 ) -> list[SyncResult]:
     """Sync the named sources (all when none), then refresh the analytics snapshot."""
     sources = get_sources(ws.store, names)
-    bots = BotRules(ws.config.bot_patterns)
+    bots = BotRules.from_config(ws.config)
     results = [
         sync_source(
             ws.store,
@@ -354,8 +356,28 @@ def sync_workspace(
         )
         for s in sources
     ]
-    if ws.config.resolve_after_sync and any(r.ok for r in results):
-        resolve_new_identities(ws)
+    if any(r.ok for r in results):
+        try:
+            if ws.config.resolve_after_sync:
+                resolve_new_identities(ws)
+            with ws.store.session() as session:
+                apply_bot_flags(session, ws.config, reason="after sync")
+                affiliate(
+                    session,
+                    extra_domains=ws.config.org_domains,
+                    extra_public=ws.config.public_providers,
+                )
+                apply_staff_flags(session, ws.config, reason="after sync")
+        except (CommopsError, SQLAlchemyError) as exc:
+            # The items are stored; only who-is-who is behind. Say so; the next run catches up.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            for r in results:
+                if r.ok:
+                    r.warnings.append(
+                        f"identity resolution, affiliation or bot/staff detection failed "
+                        f"({reason}); run `commops members resolve`, `commops orgs affiliate` "
+                        "and `commops members detect`"
+                    )
     Snapshot(ws.snapshot_dir).refresh(ws.store)
     return results
 

@@ -19,7 +19,7 @@ from commops.analytics.snapshot import (
 
 class Engine:
     """Tables of the snapshot: ``activities`` (one row per activity, with its member, source and
-    bot flag joined in), ``identities`` and ``sources``."""
+    the member's bot and staff flags joined in), ``identities`` and ``sources``."""
 
     def __init__(self, snapshot_dir: Path, backend: Any = None) -> None:
         self.snapshot = Snapshot(snapshot_dir)

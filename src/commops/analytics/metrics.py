@@ -27,6 +27,7 @@ class Params:
     period: str = "month"
     sources: tuple[str, ...] = ()
     include_bots: bool = False
+    include_staff: bool = False
     top: int = 10
 
     def __post_init__(self) -> None:
@@ -109,9 +110,10 @@ DEFINITIONS = {
             "Merged pull requests",
             "series",
             "count of distinct (source, PR number) taken from commit subjects 'Merge pull request "
-            "#N from ...' and a trailing '(#N)', dated by the earliest committer date; merges "
-            "made by bots count, PRs squash-merged with a bot as author do not unless bots are "
-            "included",
+            "#N from ...' and a trailing '(#N)', dated by the earliest committer date; merge "
+            "commits count whoever made them (a bot or staff member merging a community PR), "
+            "PRs squash-merged with a bot or staff member as author do not unless bots or staff "
+            "are included",
             "CHAOSS Change Requests Accepted",
         ),
         Definition(
@@ -141,12 +143,27 @@ class Metrics:
 
     # -- building blocks --------------------------------------------------------------------
 
-    def base(self, *, drop_bots: bool = True) -> Table:
+    def base(self, *, drop_people: bool = True) -> Table:
+        """The activities of the selected sources, without bots' and staff members' (member
+        flags) unless the parameters include them; ``drop_people=False`` keeps everyone."""
         t = self.engine.activities()
         if self.params.sources:
             t = t.filter(t.source.isin(list(self.params.sources)))
-        if drop_bots and not self.params.include_bots:
-            t = t.filter(~t.is_bot.fill_null(False))
+        if drop_people:
+            t = self.drop_people(t)
+        return t
+
+    def drop_people(self, t: Table, *, unless: Any = None) -> Table:
+        """Rows of bots and staff left out as the parameters say; rows where ``unless`` holds
+        are kept whoever made them."""
+        for flag, include in (
+            (t.is_bot, self.params.include_bots),
+            (t.is_staff, self.params.include_staff),
+        ):
+            if include:
+                continue
+            keep = ~flag.fill_null(False)
+            t = t.filter(keep if unless is None else unless | keep)
         return t
 
     def contributions(self) -> Table:
@@ -192,10 +209,12 @@ class Metrics:
         return self._series(self.commit_rows(), "occurred_at", lambda t: t.count())
 
     def merged_pr_rows(self) -> Table:
-        t = self.base(drop_bots=False)
+        # The PR's author is who counts: a squash commit's author is the PR's author, but a merge
+        # commit's author is whoever pressed the button (a maintainer, a staff member, a bot),
+        # so merge commits are kept whoever made them.
+        t = self.base(drop_people=False)
         t = t.filter((t.kind == "git:commit") & t.pr_number.notnull())
-        if not self.params.include_bots:
-            t = t.filter(t.is_merge.fill_null(False) | ~t.is_bot.fill_null(False))
+        t = self.drop_people(t, unless=t.is_merge.fill_null(False))
         return t.group_by(t.source_id, t.pr_number).aggregate(merged_at=t.committed_at.min())
 
     def merged_prs(self) -> dict[date, int]:

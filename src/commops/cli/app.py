@@ -477,6 +477,12 @@ def metrics(
     include_bots: Annotated[
         bool, typer.Option("--include-bots", help="Count bots' activity too.")
     ] = False,
+    include_staff: Annotated[
+        bool,
+        typer.Option(
+            "--include-staff", help="Count staff members' activity too ([staff] in commops.toml)."
+        ),
+    ] = False,
     top: Annotated[int, typer.Option(help="How many top contributors.", min=1)] = 10,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
@@ -499,6 +505,7 @@ def metrics(
         period=period.value,
         sources=tuple(source or ()),
         include_bots=include_bots,
+        include_staff=include_staff,
         top=top,
     )
     with workspace() as ws:

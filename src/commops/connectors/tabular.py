@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
@@ -36,6 +36,7 @@ from commops.connectors.base import (
     Upsert,
 )
 from commops.errors import SourceError
+from commops.identity.audit import Changes
 from commops.identity.bots import BotRules
 from commops.store.db import Store
 from commops.store.models import Identity, Member
@@ -553,6 +554,9 @@ class _People:
         self.bots = bots
         self.result = result
         self.now = utcnow()
+        # Moves of existing identities and changes of existing members are logged (action
+        # "import") so that `commops members undo` can take them back.
+        self.changes = Changes(session)
 
     def identity(self, platform: str, kind: str, value: str) -> Identity | None:
         return self.session.execute(
@@ -612,17 +616,9 @@ class _People:
         if ident.member_id == member.id:
             return
         old = ident.member_id
-        ident.member_id = member.id
-        self.session.flush()
+        self.changes.move(ident, member.id)
         self.result.identities_moved += 1
-        left = self.session.execute(
-            select(func.count()).select_from(Identity).where(Identity.member_id == old)
-        ).scalar_one()
-        if left == 0:
-            gone = self.session.get(Member, old)
-            if gone is not None:
-                self.session.delete(gone)
-                self.session.flush()
+        self.changes.drop_if_empty(old, enrollments_to=member.id)
 
 
 def _display(row: IdentityRow) -> str:
@@ -630,11 +626,19 @@ def _display(row: IdentityRow) -> str:
 
 
 def import_people(
-    store: Store, parsed: Parsed, bots: BotRules, *, skip_invalid: bool = False
+    store: Store,
+    parsed: Parsed,
+    bots: BotRules,
+    *,
+    skip_invalid: bool = False,
+    actor: str | None = None,
 ) -> PeopleResult:
     """Write a validated identities or members file in one transaction. Identities with the same
     ``member_key`` end up on one member (moved there if they were elsewhere); members rows set
-    the name, flags and tags of the member a key names. Running it twice changes nothing."""
+    the name, flags and tags of the member a key names. Running it twice changes nothing.
+
+    Moves of existing identities and changes of existing members are written to the identity
+    log (action ``import``, ``actor`` default ``import:<file name>``) and can be undone."""
     if parsed.kind not in ("identities", "members"):
         raise SourceError(f"{parsed.file}: {parsed.kind} are imported through the sync runner")
     if parsed.errors and not skip_invalid:
@@ -646,6 +650,12 @@ def import_people(
             _import_identities(people, [row for _, row in parsed.rows])
         else:
             _import_members(people, [row for _, row in parsed.rows])
+        if not people.changes.empty:
+            people.changes.write(
+                "import",
+                actor or f"import:{Path(parsed.file).name}",
+                f"{parsed.kind} {parsed.file}",
+            )
     return result
 
 
@@ -675,18 +685,20 @@ def _import_members(people: _People, rows: list[MemberRow]) -> None:
     for row in rows:
         before = people.result.members_added
         member = people.keyed_member(row.member_key, row.display_name or row.member_key)
-        changed = False
+        values: dict[str, Any] = {}
         if row.display_name is not None and member.display_name != row.display_name:
-            member.display_name = row.display_name
-            changed = True
+            values["display_name"] = row.display_name
         if row.is_bot is not None and member.is_bot != row.is_bot:
-            member.is_bot = row.is_bot
-            changed = True
+            values["is_bot"] = row.is_bot
         if row.is_staff is not None and member.is_staff != row.is_staff:
-            member.is_staff = row.is_staff
-            changed = True
+            values["is_staff"] = row.is_staff
         if row.tags is not None and list(member.tags or []) != list(row.tags):
-            member.tags = list(row.tags)
-            changed = True
-        if changed and people.result.members_added == before:
+            values["tags"] = list(row.tags)
+        if not values:
+            continue
+        if people.result.members_added == before:
+            people.changes.update_member(member, **values)
             people.result.members_updated += 1
+        else:  # a member made by this import: nothing to undo
+            for name, value in values.items():
+                setattr(member, name, value)

@@ -184,9 +184,11 @@ class IdentityRegistry:
         return [row[0] for row in self.session.execute(stmt, rows)]
 
     def _member_row(self, ref: IdentityRef, now: datetime) -> dict[str, Any]:
+        is_bot = self._is_bot(ref)
         return {
             "display_name": self._display_name(ref),
-            "is_bot": self._is_bot(ref),
+            "is_bot": is_bot,
+            "flag_origins": {"bot": "rule"} if is_bot else {},
             "is_staff": False,
             "tags": [],
             "notes": None,

@@ -147,7 +147,11 @@ class IdentityDecision(Base):
     rejected suggestion is one. ``identity_a_id`` < ``identity_b_id``."""
 
     __tablename__ = "identity_decisions"
-    __table_args__ = (UniqueConstraint("identity_a_id", "identity_b_id"),)
+    # AUTOINCREMENT on SQLite: ids in the audit log never come to mean another row.
+    __table_args__ = (
+        UniqueConstraint("identity_a_id", "identity_b_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity_a_id: Mapped[int] = mapped_column(
@@ -167,7 +171,10 @@ class MergeSuggestion(Base):
     """Two identities the resolver thinks may be one person, with its evidence, for review."""
 
     __tablename__ = "merge_suggestions"
-    __table_args__ = (UniqueConstraint("identity_a_id", "identity_b_id"),)
+    __table_args__ = (
+        UniqueConstraint("identity_a_id", "identity_b_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity_a_id: Mapped[int] = mapped_column(
@@ -191,6 +198,7 @@ class IdentityLog(Base):
     undo needs (see identity/audit.py); ``undone_by_id`` is set once an entry is undone."""
 
     __tablename__ = "identity_log"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action: Mapped[str] = mapped_column(String(40), index=True)

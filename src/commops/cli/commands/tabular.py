@@ -91,7 +91,7 @@ def import_csv(
 
     with workspace() as ws:
         result = import_people(
-            ws.store, parsed, BotRules(ws.config.bot_patterns), skip_invalid=skip_invalid
+            ws.store, parsed, BotRules.from_config(ws.config), skip_invalid=skip_invalid
         )
     if as_json:
         print_json({**asdict(result), "errors": errors})

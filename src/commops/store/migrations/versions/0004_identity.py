@@ -42,6 +42,7 @@ def _pair_table(name: str, *columns: sa.Column) -> None:  # type: ignore[type-ar
         sa.UniqueConstraint(
             "identity_a_id", "identity_b_id", name=op.f(f"uq_{name}_identity_a_id")
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f(f"ix_{name}_identity_a_id"), name, ["identity_a_id"])
     op.create_index(op.f(f"ix_{name}_identity_b_id"), name, ["identity_b_id"])
@@ -100,6 +101,7 @@ def upgrade() -> None:
         sa.Column("undone_by_id", sa.Integer(), nullable=True),
         sa.Column("undo_of_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_log")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_identity_log_action"), "identity_log", ["action"])
     op.create_index(op.f("ix_identity_log_created_at"), "identity_log", ["created_at"])
