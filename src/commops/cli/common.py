@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import json
 import sys
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,22 @@ class State:
 
 
 state = State()
+
+
+def cli_actor() -> str:
+    """Who a change made from the command line is logged as: ``cli:<login name>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no user entry (some containers)
+        return "cli:unknown"
+
+
+def refresh_snapshot(ws: Workspace) -> None:
+    """Bring the analytics snapshot up to date after a change of who is who (cheap when no
+    activity changed: the identity -> member map is rewritten)."""
+    from commops.analytics.snapshot import Snapshot
+
+    Snapshot(ws.snapshot_dir).refresh(ws.store)
 
 
 @contextmanager

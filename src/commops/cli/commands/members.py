@@ -12,11 +12,17 @@ import typer
 from rich.markup import escape
 
 from commops.cli.app import JsonOpt, app
-from commops.cli.common import console, err_console, print_json, table, workspace
+from commops.cli.common import (
+    console,
+    err_console,
+    print_json,
+    refresh_snapshot,
+    table,
+    workspace,
+)
 
 if TYPE_CHECKING:
     from commops.store.models import IdentityLog
-    from commops.workspace import Workspace
 
 members_app = typer.Typer(
     help="Members: list, show, merge, unmerge, split, undo, review suggestions, bots, staff.",
@@ -48,12 +54,6 @@ def actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (OSError, KeyError):
         return "cli:unknown"
-
-
-def _refresh(ws: Workspace) -> None:
-    from commops.analytics.snapshot import Snapshot
-
-    Snapshot(ws.snapshot_dir).refresh(ws.store)
 
 
 def _entry_json(entry: IdentityLog) -> dict[str, Any]:
@@ -209,7 +209,7 @@ def merge(
                     session, target_id, other_ids, actor=actor(), reason=reason, force=force
                 )
             )
-        _refresh(ws)
+        refresh_snapshot(ws)
     _report([entry], as_json, f"Merged into member {target_id}")
 
 
@@ -236,7 +236,7 @@ def unmerge_cmd(
         with ws.store.session() as session:
             ids = [find_identity(session, i).id for i in identities]
             entry = _entry_json(unmerge(session, ids, actor=actor(), reason=reason))
-        _refresh(ws)
+        refresh_snapshot(ws)
     _report([entry], as_json, "Unmerged")
 
 
@@ -254,7 +254,7 @@ def split(
             entry = _entry_json(
                 split_member(session, find_member(session, member), actor=actor(), reason=reason)
             )
-        _refresh(ws)
+        refresh_snapshot(ws)
     _report([entry], as_json, "Split")
 
 
@@ -273,7 +273,7 @@ def undo_cmd(
     with workspace() as ws:
         with ws.store.session() as session:
             entry = _entry_json(undo(session, log_id, actor=actor(), reason=reason))
-        _refresh(ws)
+        refresh_snapshot(ws)
     if as_json:
         print_json(entry)
     else:
@@ -356,7 +356,7 @@ def _decide(ids: list[int], reason: str | None, as_json: bool, *, accept: bool) 
                 _entry_json(decide(session, i, actor=actor(), reason=reason))
                 for i in dict.fromkeys(ids)
             ]
-        _refresh(ws)
+        refresh_snapshot(ws)
     if as_json:
         print_json(entries)
         return
@@ -441,7 +441,7 @@ def import_cmd(
         with ws.store.session() as session:
             report = import_file(session, file, fmt.value if fmt else None, actor=actor())
         if report.changes:
-            _refresh(ws)
+            refresh_snapshot(ws)
     if as_json:
         print_json(asdict(report))
         return

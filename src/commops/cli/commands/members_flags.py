@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -11,9 +10,16 @@ from rich.markup import escape
 
 from commops.cli.app import JsonOpt
 from commops.cli.commands.members import members_app
-from commops.cli.common import console, err_console, print_json, table, workspace
+from commops.cli.common import (
+    cli_actor,
+    console,
+    err_console,
+    print_json,
+    refresh_snapshot,
+    table,
+    workspace,
+)
 from commops.errors import UsageError
-from commops.workspace import Workspace
 
 MemberArg = Annotated[
     str,
@@ -30,19 +36,6 @@ AutoOpt = Annotated[
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why, for the audit log.")]
 
 
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "cli"
-
-
-def _refresh(ws: Workspace) -> None:
-    from commops.analytics.snapshot import Snapshot
-
-    Snapshot(ws.snapshot_dir).refresh(ws.store)
-
-
 def _flag(flag: str, member: str, off: bool, auto: bool, reason: str | None, as_json: bool) -> None:
     from commops.identity.audit import find_member
     from commops.identity.staff import clear_flag, set_flag
@@ -55,10 +48,12 @@ def _flag(flag: str, member: str, off: bool, auto: bool, reason: str | None, as_
             member_id = find_member(session, member)
             if auto:
                 entry = clear_flag(
-                    session, member_id, flag, config=ws.config, actor=_actor(), reason=reason
+                    session, member_id, flag, config=ws.config, actor=cli_actor(), reason=reason
                 )
             else:
-                entry = set_flag(session, member_id, flag, not off, actor=_actor(), reason=reason)
+                entry = set_flag(
+                    session, member_id, flag, not off, actor=cli_actor(), reason=reason
+                )
             m = session.get(Member, member_id)
             assert m is not None
             out: dict[str, Any] = {
@@ -69,7 +64,7 @@ def _flag(flag: str, member: str, off: bool, auto: bool, reason: str | None, as_
                 "origin": (m.flag_origins or {}).get(flag),
                 "log_id": entry.id,
             }
-        _refresh(ws)
+        refresh_snapshot(ws)
     if as_json:
         print_json(out)
         return
@@ -123,9 +118,9 @@ def detect_cmd(reason: ReasonOpt = None, as_json: JsonOpt = False) -> None:
 
     with workspace() as ws:
         with ws.store.session() as session:
-            bots = apply_bot_flags(session, ws.config, actor=_actor(), reason=reason)
-            staff = apply_staff_flags(session, ws.config, actor=_actor(), reason=reason)
-        _refresh(ws)
+            bots = apply_bot_flags(session, ws.config, actor=cli_actor(), reason=reason)
+            staff = apply_staff_flags(session, ws.config, actor=cli_actor(), reason=reason)
+        refresh_snapshot(ws)
     if as_json:
         print_json({"bot": _stats_json(bots), "staff": _stats_json(staff)})
         return

@@ -9,7 +9,7 @@ import typer
 
 from commops.cli.app import JsonOpt
 from commops.cli.commands.members import members_app
-from commops.cli.common import console, print_json, workspace
+from commops.cli.common import console, print_json, refresh_snapshot, workspace
 
 
 @members_app.command("resolve")
@@ -28,13 +28,12 @@ def resolve_members(
     Runs on its own after every sync (``[identity] resolve_after_sync``). Merges are logged
     (`commops members log`) and undoable (`commops members undo`); decisions you made (unmerge,
     reject) are never overridden."""
-    from commops.analytics.snapshot import Snapshot
     from commops.sync import resolve_new_identities
 
     with workspace() as ws:
         stats = resolve_new_identities(ws, full=full)
         if stats.merges:
-            Snapshot(ws.snapshot_dir).refresh(ws.store)
+            refresh_snapshot(ws)
     if as_json:
         data = asdict(stats)
         data.pop("log_ids")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
@@ -11,9 +10,8 @@ import typer
 from rich.markup import escape
 
 from commops.cli.app import JsonOpt, app
-from commops.cli.common import console, print_json, table, workspace
+from commops.cli.common import cli_actor, console, print_json, refresh_snapshot, table, workspace
 from commops.errors import UsageError
-from commops.workspace import Workspace
 
 orgs_app = typer.Typer(
     help="Organizations: list, show, add, add-domain, enroll, unenroll, affiliate.",
@@ -24,13 +22,6 @@ app.add_typer(orgs_app, name="orgs")
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why, for the audit log.")]
 
 
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "cli"
-
-
 def _date(flag: str, value: str | None) -> date | None:
     if value is None:
         return None
@@ -38,12 +29,6 @@ def _date(flag: str, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
-
-
-def _refresh(ws: Workspace) -> None:
-    from commops.analytics.snapshot import Snapshot
-
-    Snapshot(ws.snapshot_dir).refresh(ws.store)
 
 
 @orgs_app.command("list")
@@ -129,7 +114,7 @@ def add_cmd(
                 "domains": list(org.domains),
                 "created": created,
             }
-        _refresh(ws)
+        refresh_snapshot(ws)
     if as_json:
         print_json(info)
         return
@@ -174,7 +159,7 @@ def add_domain_cmd(
                 "name": found.name,
                 "domains": list(found.domains),
             }
-        _refresh(ws)
+        refresh_snapshot(ws)
     if as_json:
         print_json(info)
         return
@@ -209,7 +194,9 @@ def enroll_cmd(
     with workspace() as ws:
         with ws.store.session() as session:
             member_id = find_member(session, member)
-            e = enroll(session, member_id, org, start=start, end=end, actor=_actor(), reason=reason)
+            e = enroll(
+                session, member_id, org, start=start, end=end, actor=cli_actor(), reason=reason
+            )
             info = {
                 "enrollment_id": e.id,
                 "member_id": e.member_id,
@@ -219,7 +206,7 @@ def enroll_cmd(
                 "end_date": e.end_date,
                 "origin": e.origin,
             }
-        _refresh(ws)
+        refresh_snapshot(ws)
     if as_json:
         print_json(info)
         return
@@ -243,14 +230,14 @@ def unenroll_cmd(
 
     with workspace() as ws:
         with ws.store.session() as session:
-            removed = unenroll(session, enrollment_id, actor=_actor(), reason=reason)
+            removed = unenroll(session, enrollment_id, actor=cli_actor(), reason=reason)
             stats = affiliate(
                 session,
                 extra_domains=ws.config.org_domains,
                 extra_public=ws.config.public_providers,
                 member_ids=[removed["member_id"]],
             )
-        _refresh(ws)
+        refresh_snapshot(ws)
     info = {"removed": removed, "domain_enrollments_added": stats.enrollments_added}
     if as_json:
         print_json(info)
@@ -277,7 +264,7 @@ def affiliate_cmd(as_json: JsonOpt = False) -> None:
                     extra_public=ws.config.public_providers,
                 )
             )
-        _refresh(ws)
+        refresh_snapshot(ws)
     if as_json:
         print_json(stats)
         return

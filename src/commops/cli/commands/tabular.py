@@ -11,7 +11,14 @@ import typer
 from rich.markup import escape
 
 from commops.cli.app import JsonOpt, import_and_report, import_app
-from commops.cli.common import console, err_console, print_json, workspace
+from commops.cli.common import (
+    cli_actor,
+    console,
+    err_console,
+    print_json,
+    refresh_snapshot,
+    workspace,
+)
 
 
 class TabularKind(StrEnum):
@@ -91,8 +98,13 @@ def import_csv(
 
     with workspace() as ws:
         result = import_people(
-            ws.store, parsed, BotRules.from_config(ws.config), skip_invalid=skip_invalid
+            ws.store,
+            parsed,
+            BotRules.from_config(ws.config),
+            skip_invalid=skip_invalid,
+            actor=cli_actor(),
         )
+        refresh_snapshot(ws)  # the identity -> member map changed
     if as_json:
         print_json({**asdict(result), "errors": errors})
         return
