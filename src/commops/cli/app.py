@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +13,7 @@ from rich.markup import escape
 from commops import __version__
 from commops.cli.common import (
     console,
+    date_option,
     err_console,
     print_csv,
     print_json,
@@ -310,7 +310,7 @@ def sync(
     from commops.sync import sync_workspace
 
     window = None
-    start, end = _date("--from", since), _date("--until", until)
+    start, end = date_option("--from", since), date_option("--until", until)
     if start and end and start > end:
         raise UsageError(f"--from {start} is after --until {end}")
     if start or end:
@@ -500,8 +500,8 @@ def metrics(
     if as_csv and name is None:
         raise UsageError("--csv prints one metric: name it, e.g. `commops metrics commits --csv`")
     params = Params(
-        since=_date("--since", since),
-        until=_date("--until", until),
+        since=date_option("--since", since),
+        until=date_option("--until", until),
         period=period.value,
         sources=tuple(source or ()),
         include_bots=include_bots,
@@ -534,15 +534,6 @@ def metrics(
                 )
             else:
                 console.print(table(r.definition.title, r.columns, r.rows))
-
-
-def _date(flag: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
 
 
 # -- quickstart ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from commops.errors import UsageError
 from commops.workspace import Workspace, open_workspace
 
 console = Console()
@@ -29,6 +30,16 @@ class State:
 
 
 state = State()
+
+
+def date_option(flag: str, value: str | None) -> date | None:
+    """A ``--since``-style option's value as a date, or a UsageError naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
 
 
 def cli_actor() -> str:

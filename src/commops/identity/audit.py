@@ -89,7 +89,8 @@ def describe_identity(ident: Identity) -> str:
     return f"{ident.platform}:{ident.kind} {ident.value} (#{ident.id})"
 
 
-def _member_row(member: Member) -> dict[str, Any]:
+def member_row(member: Any) -> dict[str, Any]:
+    """A member as the log keeps it (an ORM Member or a Core row with the same columns)."""
     return {
         "id": member.id,
         "display_name": member.display_name,
@@ -192,7 +193,7 @@ class Changes:
 
     def delete_member(self, member: Member) -> None:
         self.session.flush()
-        self.members_deleted.append(_member_row(member))
+        self.members_deleted.append(member_row(member))
         self.session.delete(member)
         self.session.flush()
 

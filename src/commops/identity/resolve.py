@@ -33,6 +33,7 @@ from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
+from commops.identity.audit import member_row
 from commops.identity.names import (
     Email,
     full_forms,
@@ -615,6 +616,18 @@ def _neighbours(
     return out
 
 
+def _member_of(session: Session, ids: Iterable[int]) -> dict[int, int]:
+    """Identity id -> the member it is on now."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(sorted(ids)):
+        out.update(
+            session.execute(
+                select(Identity.id, Identity.member_id).where(Identity.id.in_(chunk))
+            ).all()
+        )
+    return out
+
+
 def _forbidden(session: Session) -> dict[int, set[int]]:
     """Member -> the members it must never be merged with."""
     rows = session.execute(
@@ -624,14 +637,7 @@ def _forbidden(session: Session) -> dict[int, set[int]]:
     ).all()
     if not rows:
         return {}
-    ids = sorted({i for row in rows for i in row})
-    member_of: dict[int, int] = {}
-    for chunk in _chunks(ids):
-        member_of.update(
-            session.execute(
-                select(Identity.id, Identity.member_id).where(Identity.id.in_(chunk))
-            ).all()
-        )
+    member_of = _member_of(session, {i for row in rows for i in row})
     out: dict[int, set[int]] = defaultdict(set)
     for a, b in rows:
         ma, mb = member_of.get(a), member_of.get(b)
@@ -639,19 +645,6 @@ def _forbidden(session: Session) -> dict[int, set[int]]:
             out[ma].add(mb)
             out[mb].add(ma)
     return out
-
-
-def _member_json(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "display_name": row.display_name,
-        "is_bot": row.is_bot,
-        "is_staff": row.is_staff,
-        "tags": row.tags,
-        "notes": row.notes,
-        "created_at": row.created_at.isoformat(),
-        "flag_origins": row.flag_origins,
-    }
 
 
 def _apply_merges(
@@ -688,7 +681,7 @@ def _apply_merges(
         others = sorted(group - {target})
         changes: dict[str, Any] = {
             "moves": [[i, m, target] for m in others for i in idents[m]],
-            "members_deleted": [_member_json(rows[m]) for m in others],
+            "members_deleted": [member_row(rows[m]) for m in others],
         }
         if any(enrolls[m] for m in others):
             changes["enrollments_moved"] = [[e, m, target] for m in others for e in enrolls[m]]
@@ -790,14 +783,7 @@ def _suggest(
         )
     ).all()
     if existing:
-        ids = sorted({i for row in existing for i in row[1:3]})
-        member_of: dict[int, int] = {}
-        for chunk in _chunks(ids):
-            member_of.update(
-                session.execute(
-                    select(Identity.id, Identity.member_id).where(Identity.id.in_(chunk))
-                ).all()
-            )
+        member_of = _member_of(session, {i for row in existing for i in row[1:3]})
         covered: set[tuple[int, int]] = set()
         to_stale = []
         for sid, a, b, status in existing:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from commops.cli.app import JsonOpt, app
-from commops.cli.common import cli_actor, console, print_json, refresh_snapshot, table, workspace
+from commops.cli.common import (
+    cli_actor,
+    console,
+    date_option,
+    print_json,
+    refresh_snapshot,
+    table,
+    workspace,
+)
 from commops.errors import UsageError
 
 orgs_app = typer.Typer(
@@ -20,15 +27,6 @@ orgs_app = typer.Typer(
 app.add_typer(orgs_app, name="orgs")
 
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why, for the audit log.")]
-
-
-def _date(flag: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{flag} {value!r} is not a date: use YYYY-MM-DD") from None
 
 
 @orgs_app.command("list")
@@ -190,7 +188,7 @@ def enroll_cmd(
     enrollments are removed."""
     from commops.identity.orgs import enroll, find_member, get_organization
 
-    start, end = _date("--from", since), _date("--until", until)
+    start, end = date_option("--from", since), date_option("--until", until)
     with workspace() as ws:
         with ws.store.session() as session:
             member_id = find_member(session, member)
