@@ -182,8 +182,9 @@ def _primary_emails(session: Session) -> tuple[dict[int, list[Identity]], dict[i
 
 def export_mailmap(session: Session) -> str:
     """A git ``.mailmap``: one line per e-mail identity, mapping it to its member's display
-    name and primary e-mail. ``Proper Name <proper@email> Commit Name <commit@email>`` when the
-    identity was seen under one name, ``Proper Name <proper@email> <commit@email>`` otherwise."""
+    name and primary e-mail: ``Proper Name <proper@email>`` for the primary e-mail itself,
+    ``Proper Name <proper@email> Commit Name <commit@email>`` for an identity seen under one
+    name, ``Proper Name <proper@email> <commit@email>`` otherwise."""
     by_member, primary = _primary_emails(session)
     names = dict(
         session.execute(
@@ -201,7 +202,9 @@ def export_mailmap(session: Session) -> str:
                 continue
             cname = _clean_name(ident.name or "")
             other_names = [n for n in ident.names or [] if n != ident.name]
-            if cname and not other_names:
+            if ident.value == pemail:  # git's short form: the name for this address
+                text = f"{proper} <{pemail}>"
+            elif cname and not other_names:
                 text = f"{proper} <{pemail}> {cname} <{ident.value}>"
             else:
                 text = f"{proper} <{pemail}> <{ident.value}>"
