@@ -353,3 +353,27 @@ def test_resolve_threshold_is_respected(workspace: Workspace, threshold: float) 
     assert stats.suggestions == 1
     member = _members(workspace)
     assert member[ids["git:fawei@company.com"]] != member[ids["github:faweizhao26"]]
+
+
+def test_resolve_undone_automatic_merge_is_not_made_again(
+    workspace: Workspace, git_repo: GitRepo
+) -> None:
+    from commops.identity.audit import undo
+
+    git_repo.commit("one", author="Jane Roe <jane@home.example>", files={"a": "1"})
+    git_repo.commit("two", author="Jane Roe <jroe@work.example>", files={"a": "2"})
+    add_git_source(workspace.store, str(git_repo.path), name="repo", mailmap=False)
+    sync_workspace(workspace)
+    with workspace.store.session() as session:
+        entry = session.execute(
+            select(IdentityLog).where(IdentityLog.action == "auto-merge")
+        ).scalar_one()
+        undo(session, entry.id, actor="test")
+    assert len(set(_members(workspace).values())) == 2
+    with workspace.store.session() as session:
+        stats = resolve(session, full=True)
+        decision = session.execute(select(IdentityDecision)).scalar_one()
+    assert stats.merges == 0
+    assert stats.blocked == 1
+    assert decision.decision == "different"
+    assert len(set(_members(workspace).values())) == 2

@@ -1136,6 +1136,25 @@ def undo(session: Session, log_id: int, *, actor: str, reason: str | None = None
         touched.add(ident.member_id)
         ch.move(ident, remap.get(frm, frm))
     session.flush()
+    if entry.action == "auto-merge":
+        # Taking back what the resolver did is a decision: it must not merge them again on its
+        # next full run. Each member given back stays apart from the one it was merged into.
+        back: dict[tuple[int, int], int] = {}  # (member given back, target) -> an identity
+        for ident_id, frm, to in c.get("moves", []):
+            back.setdefault((remap.get(frm, frm), to), ident_id)
+        for (given_back, to), ident_id in sorted(back.items()):
+            keep = session.execute(
+                select(Identity.id).where(Identity.member_id == to).order_by(Identity.id).limit(1)
+            ).scalar_one_or_none()
+            if keep is not None and given_back != to:
+                ch.add_decision(
+                    ident_id,
+                    keep,
+                    "different",
+                    origin="manual",
+                    actor=actor,
+                    reason=reason or f"undo of automatic merge {entry.id}",
+                )
     for mid in [*c.get("members_created", []), *sorted(touched)]:
         if session.get(Member, mid) is not None:
             _drop_with_enrollments(ch, mid)
