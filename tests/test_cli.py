@@ -717,6 +717,6 @@ def test_quickstart_with_only_bot_commits_prints_summary(
     result = cli.invoke(app, ["quickstart", str(git_repo.path), "--into", str(tmp_path / "qs")])
     assert result.exit_code == 0, result.exception
     assert (
-        "repo: 0 commits by 0 contributors, 0 merged pull requests (bots excluded)."
+        "repo: 0 commits by 0 contributors, 0 merged pull requests (bots and staff excluded)."
         in result.stdout
     )

@@ -96,7 +96,7 @@ def test_quickstart_small_repo_prints_summary_and_writes_offline_page(
     assert proc.returncode == 0, proc.stderr
     assert (
         "repo: 3 commits by 2 contributors (2024-01-15 to 2024-03-10), 2 merged pull requests "
-        "(bots excluded)." in proc.stdout
+        "(bots and staff excluded)." in proc.stdout
     )
     assert f"Report:    {ws / 'report.html'}" in proc.stdout
     assert "Grace Hopper" in proc.stdout

@@ -575,7 +575,8 @@ def quickstart(
     console.print(
         f"\n[bold]{escape(outcome.source)}[/]: {_n(totals['commits'], 'commit')} by "
         f"{_n(totals['active_contributors'], 'contributor')}{span}, "
-        f"{_n(totals['merged_prs'], 'merged pull request')} (bots excluded)."
+        f"{_n(totals['merged_prs'], 'merged pull request')} (bots and staff excluded).",
+        soft_wrap=True,
     )
     yearly = [{**r, "year": r["period"].year} for r in outcome.yearly.rows]
     console.print(table("By year", ["year", *outcome.yearly.columns[1:]], yearly))
