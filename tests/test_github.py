@@ -722,3 +722,23 @@ def test_github_recorded_stargazers_with_dates_and_forks(
         "page": 1,
         "at": stars[-1]["starred_at"],
     }
+
+
+def test_github_stars_resumed_mid_list_take_later_pages_whole(
+    sqlite_workspace: Workspace, replay: Replay
+) -> None:
+    """A sync resumes at the page of the last star read and skips, on that page only, what came
+    before it; stars listed on later pages count even when dated earlier."""
+    hub = FakeHub(replay)
+    for i in range(100):  # one full page
+        hub.star("app", f"early{i}", f"2024-05-{1 + i % 28:02d}T{i % 24:02d}:00:00Z")
+    add_org(sqlite_workspace, hub)
+    assert sync(sqlite_workspace).error is None
+    for i in range(30):  # listed after the first page, dated before its last star
+        hub.star("app", f"late{i}", f"2024-04-{1 + i % 28:02d}T{i % 24:02d}:00:00Z")
+    assert sync(sqlite_workspace).error is None
+    stars = [
+        a["actor"]["username"] for a in activities(sqlite_workspace) if a["kind"] == "github:star"
+    ]
+    assert len(stars) == 130
+    assert {f"late{i}" for i in range(30)} <= set(stars)

@@ -451,7 +451,9 @@ class GitHubConnector(Connector):
         stars: bool,
     ) -> Iterator[Change | _Mark]:
         # Resume at the page that held the last item read (new items are appended at the end);
-        # re-read items are dropped by their uid.
+        # on that page only, what came before the last item read is skipped. Later pages are
+        # taken whole: their order is the list's, and a date there can be older (a re-star keeps
+        # its place in some listings). Re-read items are dropped by their uid anyway.
         page_no = 1 if window is not None or not mark else int(mark.get("page", 1))
         after = None if window is not None or not mark else mark.get("at")
         if stars:
@@ -502,6 +504,7 @@ class GitHubConnector(Connector):
             if not items or "next" not in page.links:
                 return
             page_no += 1
+            after = None
 
     # -- repository counters and releases -------------------------------------------------------
 
