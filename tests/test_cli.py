@@ -490,6 +490,8 @@ def test_metrics_named_json_with_options(synced: Cli) -> None:
         "sources": ["repo"],
         "include_bots": True,
         "include_staff": False,
+        "new_by": "any",
+        "inactive_months": 6,
         "top": 10,
     }
     assert out["rows"] == [{"period": "2024-01-01", "merged_prs": 3}]
@@ -661,12 +663,13 @@ def test_error_add_git_missing_path(ws_dir: Path, tmp_path: Path) -> None:
 
 def test_error_unknown_metric(tmp_path: Path) -> None:
     # Checked before the workspace is looked for.
-    proc = commops("metrics", "stars", cwd=tmp_path)
+    proc = commops("metrics", "sparkles", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.splitlines() == [
-        "error: no metric named 'stars'",
-        "Metrics: active-contributors, new-contributors, commits, merged-prs, "
-        "top-contributors, totals",
+        "error: no metric named 'sparkles'",
+        "Metrics: active-contributors, new-contributors, returning-contributors, "
+        "inactive-contributors, contribution-types, retention, stars, forks, commits, "
+        "merged-prs, top-contributors, totals",
     ]
 
 

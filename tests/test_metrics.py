@@ -308,13 +308,13 @@ def test_since_after_until_is_refused() -> None:
 
 
 def test_unknown_period_is_refused() -> None:
-    with pytest.raises(UsageError, match="--period 'day'"):
-        Params(period="day")
+    with pytest.raises(UsageError, match="--period 'fortnight'"):
+        Params(period="fortnight")
 
 
 def test_unknown_metric_is_refused(history: Workspace) -> None:
-    with pytest.raises(UsageError, match="no metric named 'stars'"):
-        metrics(history).run("stars")
+    with pytest.raises(UsageError, match="no metric named 'sparkles'"):
+        metrics(history).run("sparkles")
 
 
 # -- merged pull requests ---------------------------------------------------------------------
@@ -504,6 +504,8 @@ def test_result_json_states_definition_and_params(history: Workspace) -> None:
         "sources": ["repo"],
         "include_bots": False,
         "include_staff": False,
+        "new_by": "any",
+        "inactive_months": 6,
         "top": 10,
     }
     assert out["rows"] == [

@@ -53,6 +53,7 @@ class Engine:
             a.kind,
             a.occurred_at,
             a.actor_identity_id,
+            a.object_identity_id,
             i.member_id,
             i.display_name,
             i.value.name("identity_value"),

@@ -17,7 +17,13 @@ from ibis.expr.types import Table
 from commops.analytics.engine import Engine
 from commops.errors import UsageError
 
-PERIODS = {"week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+NEW_BY = ("any", "pr-opened", "pr-merged")
+# Kinds that are a star or a fork, wherever they were read.
+STAR_KINDS = ("github:star", "gitee:star")
+FORK_KINDS = ("github:fork", "gitee:fork")
+PR_OPENED_KINDS = ("github:pr_opened", "gitee:pr_opened")
+PR_MERGED_KINDS = ("github:pr_merged", "gitee:pr_merged")
 
 
 @dataclass(frozen=True)
@@ -29,10 +35,19 @@ class Params:
     include_bots: bool = False
     include_staff: bool = False
     top: int = 10
+    # new-contributors: what makes someone new: their first contribution of any kind, their
+    # first pull request opened, or their first pull request merged (credited to its author).
+    new_by: str = "any"
+    # inactive-contributors: months without a contribution after which someone is inactive.
+    inactive_months: int = 6
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
             raise UsageError(f"--period {self.period!r}: use one of {', '.join(PERIODS)}")
+        if self.new_by not in NEW_BY:
+            raise UsageError(f"--new-by {self.new_by!r}: use one of {', '.join(NEW_BY)}")
+        if self.inactive_months < 1:
+            raise UsageError(f"--inactive-months {self.inactive_months}: use 1 or more")
         if self.since and self.until and self.since > self.until:
             raise UsageError(f"--since {self.since} is after --until {self.until}")
 
@@ -93,9 +108,63 @@ DEFINITIONS = {
             "new-contributors",
             "New contributors",
             "series",
-            "count of members whose first contribution of any kind (over all time, in the "
-            "selected sources) falls in the period",
-            "CHAOSS New Contributors (first contribution of any kind)",
+            "count of members whose first contribution (over all time, in the selected sources) "
+            "falls in the period; new_by chooses what counts as the first: any contribution "
+            "(default), the first pull request opened, or the first pull request merged "
+            "(credited to its author)",
+            "CHAOSS New Contributors",
+        ),
+        Definition(
+            "returning-contributors",
+            "Returning contributors",
+            "series",
+            "count of members with a contribution in the period whose first contribution (over "
+            "all time) came before the period",
+            "CHAOSS Contributors (new vs returning)",
+        ),
+        Definition(
+            "inactive-contributors",
+            "Contributors who became inactive",
+            "series",
+            "count of members whose last contribution (over all time) falls in the period that "
+            "ends inactive_months (default 6) before the given period: they have been silent "
+            "for inactive_months since; members whose silence has not lasted that long by the "
+            "last day of data are not counted yet",
+            "CHAOSS Inactive Contributors",
+        ),
+        Definition(
+            "contribution-types",
+            "Contributions by type",
+            "table",
+            "count of contributions and of distinct members per period and contribution type "
+            "(the all-contributors vocabulary: code, review, doc, question, bug, ...)",
+            "CHAOSS Types of Contributions",
+        ),
+        Definition(
+            "retention",
+            "Retention by cohort",
+            "table",
+            "members grouped by the period of their first contribution (cohort); for each cohort "
+            "and each number of periods since, the count and share of its members with a "
+            "contribution in that period (period 0 is 100%)",
+            "CHAOSS Contributor retention; cohort analysis",
+        ),
+        Definition(
+            "stars",
+            "Stars",
+            "series",
+            "new stars (github:star, gitee:star) per period by starred_at, and the running total "
+            "from the first star read (stars removed later are not subtracted: GitHub does not "
+            "report unstars)",
+            "CHAOSS Technical Fork / Stars; OpenDigger stars",
+        ),
+        Definition(
+            "forks",
+            "Forks",
+            "series",
+            "new forks (github:fork, gitee:fork) per period by creation time, and the running "
+            "total",
+            "CHAOSS Technical Forks",
         ),
         Definition(
             "commits",
@@ -194,9 +263,141 @@ class Metrics:
     def active_contributors(self) -> dict[date, int]:
         return self._series(self.contributions(), "occurred_at", lambda t: t.member_id.nunique())
 
-    def first_contributions(self) -> Table:
-        c = self.contributions()
+    def first_basis(self, new_by: str | None = None) -> Table:
+        """What counts towards being new: any contribution, or (``new_by``) pull requests
+        opened, or pull requests merged (their authors)."""
+        new_by = new_by or self.params.new_by
+        if new_by == "pr-opened":
+            t = self.base()
+            return t.filter(t.kind.isin(PR_OPENED_KINDS))
+        if new_by == "pr-merged":
+            return self.merged_pr_authors()
+        return self.contributions()
+
+    def first_contributions(self, new_by: str | None = None) -> Table:
+        """Each member's first contribution (see ``first_basis``)."""
+        c = self.first_basis(new_by)
         return c.group_by(c.member_id).aggregate(first_at=c.occurred_at.min())
+
+    def merged_pr_authors(self) -> Table:
+        """Merged pull requests read from GitHub or Gitee, one row each, with the member who
+        authored the PR (the activity's object; its actor is whoever merged it)."""
+        a = self.engine.raw_activities
+        i = self.engine.identities
+        src = self.engine.sources
+        t = a.filter(a.kind.isin(PR_MERGED_KINDS) & a.object_identity_id.notnull())
+        j = t.join(i, t.object_identity_id == i.identity_id).join(src, t.source_id == src.source_id)
+        j = j.select(
+            "uid",
+            "kind",
+            "occurred_at",
+            "source",
+            "channel",
+            "target",
+            "title",
+            "member_id",
+            "display_name",
+            "is_bot",
+            "is_staff",
+        )
+        if self.params.sources:
+            j = j.filter(j.source.isin(list(self.params.sources)))
+        return self.drop_people(j)
+
+    def returning_contributors(self) -> dict[date, int]:
+        c = self.contributions()
+        first = self.first_contributions("any")
+        j = c.join(first, "member_id")
+        j = j.filter(self.bucket(j, "occurred_at") > self.bucket(j, "first_at"))
+        return self._series(j, "occurred_at", lambda t: t.member_id.nunique())
+
+    def inactive_rows(self) -> Table:
+        """Each member's last contribution, and when the silence after it reached
+        ``inactive_months``, for those whose silence has lasted that long by the end of data."""
+        c = self.contributions()
+        last = c.group_by(c.member_id).aggregate(last_at=c.occurred_at.max())
+        end = self.base().occurred_at.max().as_scalar()
+        last = last.mutate(
+            inactive_at=last.last_at + ibis.interval(months=self.params.inactive_months)
+        )
+        return last.filter(last.inactive_at <= end)
+
+    def inactive_contributors(self) -> dict[date, int]:
+        return self._series(self.inactive_rows(), "inactive_at", lambda t: t.count())
+
+    def contribution_types(self) -> Result:
+        t = self.in_range(self.contributions(), "occurred_at")
+        expr = (
+            t.group_by([self.bucket(t, "occurred_at"), t.contribution_type])
+            .aggregate(contributions=t.count(), members=t.member_id.nunique())
+            .order_by(["period", ibis.desc("contributions"), "contribution_type"])
+        )
+        rows = [
+            {**r, "contributions": int(r["contributions"]), "members": int(r["members"])}
+            for r in expr.to_pyarrow().to_pylist()
+        ]
+        cols = ["period", "contribution_type", "contributions", "members"]
+        return Result(DEFINITIONS["contribution-types"], self.params, cols, rows)
+
+    def retention(self) -> Result:
+        c = self.contributions()
+        first = self.first_contributions("any")
+        j = c.join(first, "member_id")
+        j = j.select(
+            j.member_id,
+            self.bucket(j, "first_at").name("cohort"),
+            self.bucket(j, "occurred_at").name("period"),
+        ).distinct()
+        got = j.to_pyarrow().to_pylist()
+        cohorts: dict[date, set[int]] = {}
+        active: dict[tuple[date, date], set[int]] = {}
+        for r in got:
+            cohorts.setdefault(r["cohort"], set()).add(r["member_id"])
+            active.setdefault((r["cohort"], r["period"]), set()).add(r["member_id"])
+        since, until = self.params.since, self.params.until
+        periods = self.periods({r["period"] for r in got})
+        index = {p: n for n, p in enumerate(periods)}
+        rows = []
+        for cohort in sorted(cohorts):
+            if (since and cohort < self._floor(since)) or (until and cohort > until):
+                continue
+            size = len(cohorts[cohort])
+            for period in periods:
+                if period < cohort:
+                    continue
+                n = len(active.get((cohort, period), ()))
+                rows.append(
+                    {
+                        "cohort": cohort,
+                        "periods_since": index[period] - index[cohort],
+                        "period": period,
+                        "cohort_size": size,
+                        "active": n,
+                        "share": round(n / size, 4),
+                    }
+                )
+        cols = ["cohort", "periods_since", "period", "cohort_size", "active", "share"]
+        return Result(DEFINITIONS["retention"], self.params, cols, rows)
+
+    def kind_rows(self, kinds: tuple[str, ...]) -> Table:
+        t = self.base()
+        return t.filter(t.kind.isin(list(kinds)))
+
+    def new_and_total(self, name: str, kinds: tuple[str, ...]) -> Result:
+        """New per period and the running total since the first one read (before --since too)."""
+        t = self.kind_rows(kinds)
+        everything = t.group_by(self.bucket(t, "occurred_at")).aggregate(value=t.count())
+        counts = {r["period"]: int(r["value"]) for r in everything.to_pyarrow().to_pylist()}
+        in_range = self._series(t, "occurred_at", lambda x: x.count())
+        rows = [
+            {
+                "period": p,
+                "new": in_range.get(p, 0),
+                "total": sum(v for k, v in counts.items() if k <= p),
+            }
+            for p in self.periods(set(in_range))
+        ]
+        return Result(DEFINITIONS[name], self.params, ["period", "new", "total"], rows)
 
     def new_contributors(self) -> dict[date, int]:
         return self._series(self.first_contributions(), "first_at", lambda t: t.count())
@@ -243,6 +444,8 @@ class Metrics:
         fn = {
             "active-contributors": self.active_contributors,
             "new-contributors": self.new_contributors,
+            "returning-contributors": self.returning_contributors,
+            "inactive-contributors": self.inactive_contributors,
             "commits": self.commits,
             "merged-prs": self.merged_prs,
         }[name]
@@ -319,9 +522,84 @@ class Metrics:
             return self.top_contributors()
         if name == "totals":
             return self.totals()
+        if name == "contribution-types":
+            return self.contribution_types()
+        if name == "retention":
+            return self.retention()
+        if name == "stars":
+            return self.new_and_total(name, STAR_KINDS)
+        if name == "forks":
+            return self.new_and_total(name, FORK_KINDS)
         if name in DEFINITIONS:
             return self.one_series(name)
         raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
+
+    # -- drill-down ---------------------------------------------------------------------------
+
+    EXPLAIN_COLUMNS = (
+        "period",
+        "uid",
+        "kind",
+        "occurred_at",
+        "source",
+        "channel",
+        "target",
+        "member_id",
+        "display_name",
+        "title",
+    )
+
+    def explain(self, name: str, period: date) -> Result:
+        """The activities behind one period's value of a series metric: for contributor
+        counts, the contributions (the first one for new contributors, the last one for those
+        who became inactive); for commits, stars and forks, those activities; for merged PRs,
+        the commits that name them."""
+        start = self._floor(period)
+        end = self._next(start)
+        when = "occurred_at"
+        if name in ("active-contributors", "returning-contributors"):
+            t = self.contributions()
+            if name == "returning-contributors":
+                first = self.first_contributions("any")
+                t = t.join(first, "member_id")
+                t = t.filter(self.bucket(t, "occurred_at") > self.bucket(t, "first_at"))
+        elif name == "new-contributors":
+            first = self.first_contributions()
+            t = self.first_basis().join(first, "member_id")
+            t = t.filter(t.occurred_at == t.first_at)
+        elif name == "inactive-contributors":
+            c = self.contributions()
+            gone = self.inactive_rows()
+            t = c.join(gone, "member_id")
+            t = t.filter(t.occurred_at == t.last_at)
+            when = "inactive_at"
+        elif name == "commits":
+            t = self.commit_rows()
+        elif name == "merged-prs":
+            prs = self.merged_pr_rows()
+            c = self.base(drop_people=False)
+            c = c.filter((c.kind == "git:commit") & c.pr_number.notnull())
+            t = c.join(prs, ["source_id", "pr_number"])
+            when = "merged_at"
+        elif name in ("stars", "forks"):
+            t = self.kind_rows(STAR_KINDS if name == "stars" else FORK_KINDS)
+        else:
+            raise UsageError(
+                f"--explain works on series metrics; {name!r} is a {DEFINITIONS[name].kind}",
+                hint="Series: "
+                + ", ".join(n for n, d in DEFINITIONS.items() if d.kind == "series"),
+            )
+        lo = ibis.timestamp(datetime.combine(start, datetime.min.time()))
+        hi = ibis.timestamp(datetime.combine(end, datetime.min.time()))
+        t = t.filter((t[when] >= lo) & (t[when] < hi))
+        cols = [c for c in self.EXPLAIN_COLUMNS if c != "period"]
+        expr = t.select(*cols).order_by(["occurred_at", "uid"])
+        rows = [{"period": start, **r} for r in expr.to_pyarrow().to_pylist()]
+        d = DEFINITIONS[name]
+        explained = Definition(
+            d.name, f"{d.title}: {start} explained", "table", d.formula, d.reference
+        )
+        return Result(explained, self.params, list(self.EXPLAIN_COLUMNS), rows)
 
     # -- periods ----------------------------------------------------------------------------
 
@@ -337,6 +615,8 @@ class Metrics:
         return out
 
     def _floor(self, d: date) -> date:
+        if self.unit == "D":
+            return d
         if self.unit == "W":
             return d - timedelta(days=d.weekday())
         if self.unit == "M":
@@ -346,6 +626,8 @@ class Metrics:
         return d.replace(month=1, day=1)
 
     def _next(self, d: date) -> date:
+        if self.unit == "D":
+            return d + timedelta(days=1)
         if self.unit == "W":
             return d + timedelta(days=7)
         months = {"M": 1, "Q": 3, "Y": 12}[self.unit]

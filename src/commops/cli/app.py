@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -455,6 +456,7 @@ def _snapshot(*, rebuild: bool, as_json: bool) -> None:
 
 
 class Period(StrEnum):
+    day = "day"
     week = "week"
     month = "month"
     quarter = "quarter"
@@ -466,8 +468,8 @@ def metrics(
     name: Annotated[
         str | None,
         typer.Argument(
-            help="active-contributors, new-contributors, commits, merged-prs, top-contributors or "
-            "totals. Default: all of them."
+            help="A metric (`commops metrics list` names them all), or `list`. Default: the "
+            "summary (series, totals, top contributors)."
         ),
     ] = None,
     since: Annotated[str | None, typer.Option(help="First day (YYYY-MM-DD), inclusive.")] = None,
@@ -484,10 +486,30 @@ def metrics(
         ),
     ] = False,
     top: Annotated[int, typer.Option(help="How many top contributors.", min=1)] = 10,
+    new_by: Annotated[
+        str,
+        typer.Option(
+            help="new-contributors: first contribution of any kind (any), first PR opened "
+            "(pr-opened) or first PR merged (pr-merged)."
+        ),
+    ] = "any",
+    inactive_months: Annotated[
+        int, typer.Option(help="inactive-contributors: months without a contribution.")
+    ] = 6,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            help="List the activities behind one period's value (YYYY-MM-DD, YYYY-MM or YYYY: "
+            "the period holding that day).",
+            metavar="PERIOD",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
-    """Community health metrics over the analytics snapshot (definitions: docs/metrics.md)."""
+    """Community health metrics over the analytics snapshot (definitions: docs/metrics.md).
+
+    `commops metrics list` shows every metric with its formula and source."""
     from commops.analytics.engine import Engine
     from commops.analytics.metrics import DEFINITIONS, Metrics, Params
     from commops.analytics.snapshot import Snapshot
@@ -495,6 +517,28 @@ def metrics(
 
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv")
+    if name == "list":
+        catalogue = [
+            {
+                "metric": d.name,
+                "kind": d.kind,
+                "title": d.title,
+                "formula": d.formula,
+                "reference": d.reference,
+            }
+            for d in DEFINITIONS.values()
+        ]
+        if as_json:
+            print_json(catalogue)
+        elif as_csv:
+            print_csv(list(catalogue[0]), catalogue)
+        else:
+            console.print(table("Metrics", ["metric", "kind", "title", "reference"], catalogue))
+        return
+    if explain is not None and name is None:
+        raise UsageError(
+            "--explain needs a metric: e.g. `commops metrics commits --explain 2024-03`"
+        )
     if name is not None and name not in DEFINITIONS:
         raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
     if as_csv and name is None:
@@ -507,7 +551,10 @@ def metrics(
         include_bots=include_bots,
         include_staff=include_staff,
         top=top,
+        new_by=new_by,
+        inactive_months=inactive_months,
     )
+    explain_at = _period_start(explain) if explain is not None else None
     with workspace() as ws:
         if source:
             get_sources(ws.store, list(source))  # unknown names fail clearly
@@ -515,7 +562,12 @@ def metrics(
         # (only what changed is written).
         Snapshot(ws.snapshot_dir).refresh(ws.store)
         m = Metrics(Engine(ws.snapshot_dir), params)
-        results = [m.run(name)] if name else [m.series(), m.totals(), m.top_contributors()]
+        if name is not None and explain_at is not None:
+            results = [m.explain(name, explain_at)]
+        elif name is not None:
+            results = [m.run(name)]
+        else:
+            results = [m.series(), m.totals(), m.top_contributors()]
     if as_json:
         out = [r.to_json() for r in results]
         print_json(out[0] if name else {"series": out[0], "totals": out[1], "top": out[2]})
@@ -532,8 +584,26 @@ def metrics(
                         [{"measure": k.replace("_", " "), "value": v} for k, v in row.items()],
                     )
                 )
+            elif explain_at is not None:  # the table that fits a terminal; --json has it all
+                cols = ["occurred_at", "kind", "display_name", "target", "title"]
+                console.print(table(r.definition.title, cols, r.rows))
             else:
                 console.print(table(r.definition.title, r.columns, r.rows))
+
+
+def _period_start(text: str) -> date:
+    """``2024-03-15``, ``2024-03`` or ``2024``: the first day it names."""
+    parts = text.split("-")
+    try:
+        if len(parts) == 1:
+            return date(int(parts[0]), 1, 1)
+        if len(parts) == 2:
+            return date(int(parts[0]), int(parts[1]), 1)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--explain {text!r} is not a period: use YYYY-MM-DD, YYYY-MM or YYYY"
+        ) from None
 
 
 # -- quickstart ---------------------------------------------------------------------------------

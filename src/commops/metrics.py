@@ -1,0 +1,76 @@
+"""The metrics catalogue for Python: ``commops.metrics.compute("stars", period="week")``.
+
+The same definitions as ``commops metrics`` (docs/metrics.md), over the workspace's analytics
+snapshot, which is brought up to date first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from commops.analytics.engine import Engine
+from commops.analytics.metrics import DEFINITIONS, Definition, Metrics, Params, Result
+from commops.analytics.snapshot import Snapshot
+from commops.errors import UsageError
+from commops.workspace import open_workspace
+
+__all__ = ["DEFINITIONS", "Definition", "Params", "Result", "catalogue", "compute", "explain"]
+
+PARAMS = tuple(f.name for f in dataclasses.fields(Params))
+
+
+def catalogue() -> list[Definition]:
+    """Every metric: name, kind, title, formula and source."""
+    return list(DEFINITIONS.values())
+
+
+def _params(values: dict[str, Any]) -> Params:
+    unknown = sorted(set(values) - set(PARAMS))
+    if unknown:
+        raise UsageError(
+            f"unknown metric parameter(s): {', '.join(unknown)}",
+            hint=f"Parameters: {', '.join(PARAMS)}",
+        )
+    for key in ("since", "until"):
+        if isinstance(values.get(key), str):
+            try:
+                values[key] = date.fromisoformat(values[key])
+            except ValueError:
+                raise UsageError(f"{key}={values[key]!r} is not a date (YYYY-MM-DD)") from None
+    if "sources" in values:
+        values["sources"] = tuple(values["sources"])
+    return Params(**values)
+
+
+def _metrics(workspace: str | Path | None, params: Params) -> tuple[Any, Metrics]:
+    ws = open_workspace(Path(workspace) if workspace is not None else None)
+    Snapshot(ws.snapshot_dir).refresh(ws.store)
+    return ws, Metrics(Engine(ws.snapshot_dir), params)
+
+
+def compute(name: str, *, workspace: str | Path | None = None, **params: Any) -> Result:
+    """One metric's result (its definition, the parameters used, columns and rows).
+    ``workspace``: a folder with commops.toml (default: as the CLI finds it)."""
+    if name not in DEFINITIONS:
+        raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
+    ws, m = _metrics(workspace, _params(params))
+    try:
+        return m.run(name)
+    finally:
+        ws.close()
+
+
+def explain(
+    name: str, period: date, *, workspace: str | Path | None = None, **params: Any
+) -> Result:
+    """The activities behind one period's value of a series metric."""
+    if name not in DEFINITIONS:
+        raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
+    ws, m = _metrics(workspace, _params(params))
+    try:
+        return m.explain(name, period)
+    finally:
+        ws.close()

@@ -1,0 +1,247 @@
+"""Worked examples for the contributor, adoption and drill-down metrics (docs/metrics.md).
+
+Two hand-counted datasets: the git history of tests/test_metrics.py (its docstring lists every
+commit) and the GitHub organisation of tests/test_github.py (``build_org``: 25 items on
+2024-01-01..25, every third a PR by user{n % 4}, the even ones merged by ``maintainer``;
+7 stars on 2024-03-01..07, one fork on 2024-03-05).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from commops.analytics.engine import Engine
+from commops.analytics.metrics import DEFINITIONS, Metrics, Params
+from commops.cli import app
+from commops.errors import UsageError
+from commops.workspace import Workspace
+from conftest import GitRepo
+from replay import Replay
+from test_github import FakeHub, add_org, build_org
+from test_metrics import add_and_sync, build_history
+
+
+def metrics(ws: Workspace, **params: Any) -> Metrics:
+    return Metrics(Engine(ws.snapshot_dir), Params(**params))
+
+
+def series(result: Any) -> list[tuple[Any, ...]]:
+    col = result.columns[1]
+    return [(r["period"], r[col]) for r in result.rows if r[col]]
+
+
+@pytest.fixture
+def history(git_repo: GitRepo, sqlite_workspace: Workspace) -> Workspace:
+    build_history(git_repo)
+    add_and_sync(sqlite_workspace, git_repo, "repo")
+    return sqlite_workspace
+
+
+@pytest.fixture
+def org(sqlite_workspace: Workspace, replay: Replay) -> Workspace:
+    hub = FakeHub(replay)
+    build_org(hub)
+    add_org(sqlite_workspace, hub)
+    from commops.sync import sync_workspace
+
+    (result,) = sync_workspace(sqlite_workspace)
+    assert result.ok, result.error
+    return sqlite_workspace
+
+
+# -- contributors -------------------------------------------------------------------------------
+
+
+def test_returning_contributors_are_active_minus_new(history: Workspace) -> None:
+    # Jan: Ada, Bob both new. Feb: Ada, Bob return (Cy, Dee new). Mar: Ada. Apr: Bob, Cy, Ada.
+    # 2025-01: Eve is new.
+    got = series(metrics(history).run("returning-contributors"))
+    assert got == [(date(2024, 2, 1), 2), (date(2024, 3, 1), 1), (date(2024, 4, 1), 3)]
+    m = metrics(history)
+    active, new = m.active_contributors(), m.new_contributors()
+    returning = m.returning_contributors()
+    assert all(active[p] - new.get(p, 0) == returning.get(p, 0) for p in active)
+
+
+def test_inactive_contributors_after_six_months_of_silence(history: Workspace) -> None:
+    # Last contributions: Dee 2024-02-06, Bob 2024-04-01 (C9), Ada and Cy 2024-04-03 (C11),
+    # Eve 2025-01-01, the last day of data: her six months have not passed.
+    got = series(metrics(history).run("inactive-contributors"))
+    assert got == [(date(2024, 8, 1), 1), (date(2024, 10, 1), 3)]
+    three = series(metrics(history, inactive_months=3).run("inactive-contributors"))
+    assert three == [(date(2024, 5, 1), 1), (date(2024, 7, 1), 3)]
+
+
+def test_retention_cohorts_by_year_and_month(history: Workspace) -> None:
+    yearly = metrics(history, period="year").run("retention").rows
+    assert [(r["cohort"], r["periods_since"], r["active"], r["cohort_size"]) for r in yearly] == [
+        (date(2024, 1, 1), 0, 4, 4),  # Ada, Bob, Cy, Dee
+        (date(2024, 1, 1), 1, 0, 4),  # none of them in 2025
+        (date(2025, 1, 1), 0, 1, 1),  # Eve
+    ]
+    monthly = metrics(history).run("retention").rows
+    jan = [(r["periods_since"], r["active"]) for r in monthly if r["cohort"] == date(2024, 1, 1)]
+    # Ada and Bob: both in Feb, Ada in Mar, both in Apr (Ada as co-author), then nobody.
+    assert jan[:5] == [(0, 2), (1, 2), (2, 1), (3, 2), (4, 0)]
+    assert len(jan) == 13  # 2024-01 .. 2025-01
+    for r in monthly:  # every cohort starts whole
+        if r["periods_since"] == 0:
+            assert r["share"] == 1.0
+
+
+def test_contribution_types_count_contributions_and_members(history: Workspace) -> None:
+    rows = metrics(history).run("contribution-types").rows
+    feb = {
+        r["contribution_type"]: (r["contributions"], r["members"])
+        for r in rows
+        if r["period"] == date(2024, 2, 1)
+    }
+    total = sum(c for c, _ in feb.values())
+    # Feb without bots: C3 (Ada), C5 (Cy) and its co-author Dee, M6 (Bob).
+    assert total == 4
+    per_month: dict[date, int] = {}
+    for r in rows:
+        per_month[r["period"]] = per_month.get(r["period"], 0) + r["contributions"]
+    assert per_month == {
+        date(2024, 1, 1): 2,
+        date(2024, 2, 1): 4,
+        date(2024, 3, 1): 1,
+        date(2024, 4, 1): 3,
+        date(2025, 1, 1): 1,
+    }
+
+
+def test_new_contributors_by_first_pr_opened_or_merged(org: Workspace) -> None:
+    # PRs 3, 6, 9, 12 (then 15, ...) by user3, user2, user1, user0; merged: 6 and 18 (user2),
+    # 12 and 24 (user0).
+    opened = series(metrics(org, new_by="pr-opened").run("new-contributors"))
+    merged = series(metrics(org, new_by="pr-merged").run("new-contributors"))
+    assert opened == [(date(2024, 1, 1), 4)]
+    assert merged == [(date(2024, 1, 1), 2)]
+    explained = metrics(org, new_by="pr-merged").explain("new-contributors", date(2024, 1, 1))
+    assert sorted((r["kind"], r["display_name"]) for r in explained.rows) == [
+        ("github:pr_merged", "user0"),
+        ("github:pr_merged", "user2"),
+    ]
+    assert sorted(r["occurred_at"].day for r in explained.rows) == [6, 12]
+
+
+def test_new_by_unknown_value_is_refused() -> None:
+    with pytest.raises(UsageError, match="--new-by"):
+        Params(new_by="first-commit")
+    with pytest.raises(UsageError, match="--inactive-months"):
+        Params(inactive_months=0)
+
+
+# -- adoption ---------------------------------------------------------------------------------
+
+
+def test_stars_and_forks_new_and_running_total(org: Workspace) -> None:
+    stars = metrics(org, period="day", since=date(2024, 3, 5), until=date(2024, 3, 8)).run("stars")
+    assert [(r["period"].day, r["new"], r["total"]) for r in stars.rows] == [
+        (5, 1, 5),  # four stars before --since still count in the total
+        (6, 1, 6),
+        (7, 1, 7),
+        (8, 0, 7),
+    ]
+    forks = metrics(org).run("forks")
+    assert [(r["period"], r["new"], r["total"]) for r in forks.rows] == [(date(2024, 3, 1), 1, 1)]
+
+
+# -- drill-down -------------------------------------------------------------------------------
+
+
+def test_explain_lists_the_activities_behind_a_value(history: Workspace) -> None:
+    m = metrics(history)
+    commits = m.explain("commits", date(2024, 2, 14))  # any day of the month
+    assert commits.rows[0]["period"] == date(2024, 2, 1)
+    assert len(commits.rows) == m.commits()[date(2024, 2, 1)]
+    assert [r["title"] for r in commits.rows] == [
+        "Fix typo",
+        "Add docs",
+        "Merge pull request #3 from cy/docs",
+    ]
+    new = m.explain("new-contributors", date(2024, 2, 1))
+    assert sorted(r["display_name"] for r in new.rows) == ["Cy Twombly", "Dee Dee"]
+    inactive = metrics(history).explain("inactive-contributors", date(2024, 10, 1))
+    assert sorted(r["display_name"] for r in inactive.rows) == [
+        "Ada Lovelace",
+        "Bob Marley",
+        "Cy Twombly",
+    ]
+    prs = m.explain("merged-prs", date(2024, 4, 1))
+    # PR 5 is named by its merge commit M10 (C9's subject names no PR), PR 6 by C11.
+    assert sorted(r["title"] for r in prs.rows) == [
+        "Improve docs (#6)",
+        "Merge pull request #5 from bob/refactor",
+    ]
+
+
+def test_explain_refuses_tables(history: Workspace) -> None:
+    with pytest.raises(UsageError, match="series"):
+        metrics(history).explain("top-contributors", date(2024, 1, 1))
+
+
+def test_cli_metrics_list_and_explain(history: Workspace, cli: CliRunner) -> None:
+    base = ["--workspace", str(history.root)]
+    listed = cli.invoke(app, [*base, "metrics", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    names = [m["metric"] for m in json.loads(listed.output)]
+    assert names == list(DEFINITIONS)
+    assert all(m["formula"] and m["reference"] for m in json.loads(listed.output))
+    explained = cli.invoke(app, [*base, "metrics", "commits", "--explain", "2024-02", "--json"])
+    assert explained.exit_code == 0, explained.output
+    assert len(json.loads(explained.output)["rows"]) == 3
+    bad = cli.invoke(app, [*base, "metrics", "commits", "--explain", "Feb"])
+    assert isinstance(bad.exception, UsageError)
+    assert "--explain 'Feb'" in str(bad.exception)
+    daily = cli.invoke(
+        app,
+        [
+            *base,
+            "metrics",
+            "commits",
+            "--period",
+            "day",
+            "--since",
+            "2024-02-05",
+            "--until",
+            "2024-02-07",
+            "--csv",
+        ],
+    )
+    assert daily.exit_code == 0, daily.output
+    assert daily.output.splitlines() == [
+        "period,commits",
+        "2024-02-05,0",  # dependabot's (a bot) is left out
+        "2024-02-06,1",
+        "2024-02-07,1",
+    ]
+
+
+def test_empty_workspace_metrics_are_empty(tmp_path: Path, sqlite_workspace: Workspace) -> None:
+    m = metrics(sqlite_workspace)
+    assert m.run("retention").rows == []
+    assert m.run("stars").rows == []
+    assert m.run("inactive-contributors").rows == []
+
+
+def test_python_api_compute_and_explain(history: Workspace) -> None:
+    from commops import metrics as api
+
+    result = api.compute("returning-contributors", workspace=history.root, since="2024-02-01")
+    assert result.params.since == date(2024, 2, 1)
+    assert [r["returning_contributors"] for r in result.rows][:3] == [2, 1, 3]
+    rows = api.explain("commits", date(2024, 3, 1), workspace=history.root).rows
+    assert [r["title"] for r in rows] == ["Merge pull request #4 from dependabot/bump-x"]
+    assert [d.name for d in api.catalogue()] == list(DEFINITIONS)
+    with pytest.raises(UsageError, match="unknown metric parameter"):
+        api.compute("commits", workspace=history.root, perid="week")
+    with pytest.raises(UsageError, match="no metric named"):
+        api.compute("sparkles", workspace=history.root)
