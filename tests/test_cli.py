@@ -668,7 +668,8 @@ def test_error_unknown_metric(tmp_path: Path) -> None:
     assert proc.stderr.splitlines() == [
         "error: no metric named 'sparkles'",
         "Metrics: active-contributors, new-contributors, returning-contributors, "
-        "inactive-contributors, contribution-types, retention, stars, forks, commits, "
+        "inactive-contributors, contribution-types, retention, stars, forks, "
+        "time-to-first-response, time-to-merge, change-requests, issue-age, releases, commits, "
         "merged-prs, top-contributors, totals",
     ]
 

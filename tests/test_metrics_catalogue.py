@@ -245,3 +245,57 @@ def test_python_api_compute_and_explain(history: Workspace) -> None:
         api.compute("commits", workspace=history.root, perid="week")
     with pytest.raises(UsageError, match="no metric named"):
         api.compute("sparkles", workspace=history.root)
+
+
+# -- responsiveness and releases ----------------------------------------------------------------
+
+
+def test_time_to_first_response_counts_unanswered_items_apart(org: Workspace) -> None:
+    # Every item of `app` gets a comment by `helper` an hour after it is opened (09:00 -> 10:00;
+    # the PRs' reviews at 11:00 come later); docs#1 by `writer` gets nothing.
+    rows = metrics(org).run("time-to-first-response").rows
+    assert [(r["item_type"], r["opened"], r["responded"], r["unresponded"]) for r in rows] == [
+        ("issue", 18, 17, 1),  # 17 issues in app, docs#1
+        ("pr", 8, 8, 0),  # 3, 6, ..., 24
+    ]
+    assert all((r["mean_hours"], r["p50_hours"], r["p90_hours"]) == (1.0, 1.0, 1.0) for r in rows)
+
+
+def test_time_to_merge_and_change_request_ratios(org: Workspace) -> None:
+    # Merged: 6, 12, 18, 24, 9 hours after opening (09:00 -> 18:00); 15 closed unmerged.
+    (merge,) = metrics(org).run("time-to-merge").rows
+    assert (merge["merged"], merge["p50_hours"], merge["p90_hours"]) == (4, 9.0, 9.0)
+    (cr,) = metrics(org).run("change-requests").rows
+    assert (cr["opened"], cr["merged"], cr["closed"]) == (8, 4, 1)
+    assert cr["closure_ratio"] == 0.625  # (4 + 1) / 8
+    assert cr["acceptance_ratio"] == 0.8  # 4 / (4 + 1)
+
+
+def test_issue_age_at_the_end_of_each_period(org: Workspace) -> None:
+    # Open on 2024-02-01 00:00: app issues 1 2 4 7 8 11 13 14 16 17 19 22 23 (5 10 20 25 were
+    # closed; 15 is a PR), opened on day n at 09:00, so 31 - n + 0.625 days old; docs#1 of
+    # 2024-01-03 09:00 is 28.625 days old. Mean (13 * 31.625 - 157 + 28.625) / 14.
+    (jan,) = metrics(org, until=date(2024, 1, 31)).run("issue-age").rows
+    assert jan["open_issues"] == 14
+    assert jan["mean_days"] == round((13 * 31.625 - 157 + 28.625) / 14, 2)
+    ages = sorted(
+        [31 - n + 0.625 for n in (1, 2, 4, 7, 8, 11, 13, 14, 16, 17, 19, 22, 23)] + [28.625]
+    )
+    assert jan["p50_days"] == round((ages[6] + ages[7]) / 2, 2)
+
+
+def test_releases_per_period(org: Workspace) -> None:
+    assert [(r["period"], r["releases"]) for r in metrics(org).run("releases").rows] == [
+        (date(2024, 2, 1), 1)
+    ]
+
+
+def test_quantiles_are_exact_and_empty_when_nothing_to_measure() -> None:
+    from commops.analytics.metrics import _stats
+
+    assert _stats([], "hours") == {"mean_hours": None, "p50_hours": None, "p90_hours": None}
+    assert _stats([1.0, 2.0, 3.0, 4.0], "hours") == {
+        "mean_hours": 2.5,
+        "p50_hours": 2.5,
+        "p90_hours": 3.7,  # numpy's linear: 1 + 0.9 * 3 positions -> 3.7
+    }

@@ -24,6 +24,17 @@ STAR_KINDS = ("github:star", "gitee:star")
 FORK_KINDS = ("github:fork", "gitee:fork")
 PR_OPENED_KINDS = ("github:pr_opened", "gitee:pr_opened")
 PR_MERGED_KINDS = ("github:pr_merged", "gitee:pr_merged")
+ISSUE_OPENED_KINDS = ("github:issue_opened", "gitee:issue_opened")
+CLOSED_KINDS = ("github:issue_closed", "github:pr_closed", "gitee:issue_closed", "gitee:pr_closed")
+# What counts as a response to an issue or a pull request: a comment or a review on it.
+RESPONSE_KINDS = (
+    "github:issue_comment",
+    "github:review_comment",
+    "github:review",
+    "gitee:issue_comment",
+    "gitee:pr_comment",
+)
+RELEASE_KINDS = ("github:release_published", "gitee:release_published")
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,50 @@ DEFINITIONS = {
             "new forks (github:fork, gitee:fork) per period by creation time, and the running "
             "total",
             "CHAOSS Technical Forks",
+        ),
+        Definition(
+            "time-to-first-response",
+            "Time to first response",
+            "table",
+            "per period of opening and item type (issue, pr): items opened; items with a response "
+            "and the hours from opening to the first response (mean, p50, p90, exact "
+            "quantiles); items without a response so far, counted apart and never given an "
+            "invented time. A response is a comment or a review on the item by a member other "
+            "than its author, not a bot (staff count: they are who usually answers)",
+            "CHAOSS Time to First Response",
+        ),
+        Definition(
+            "time-to-merge",
+            "Time to merge",
+            "table",
+            "per period of merge: pull requests merged and the hours from opening to merge "
+            "(mean, p50, p90), for pull requests whose opening was read",
+            "CHAOSS Time to Close; Change Request Duration",
+        ),
+        Definition(
+            "change-requests",
+            "Change requests: closure and acceptance",
+            "table",
+            "per period: pull requests opened, merged, and closed without merge; closure ratio "
+            "= (merged + closed) / opened; acceptance ratio = merged / (merged + closed), empty "
+            "when nothing was closed",
+            "CHAOSS Change Request Closure Ratio; Change Requests Acceptance Ratio",
+        ),
+        Definition(
+            "issue-age",
+            "Open issues and their age",
+            "table",
+            "at the last day of each period: issues opened and not closed by then, and their age "
+            "in days (mean, p50, p90)",
+            "CHAOSS Issue Age",
+        ),
+        Definition(
+            "releases",
+            "Releases",
+            "table",
+            "per period: releases published, and the days between consecutive releases of the "
+            "same repository that fall in the period (mean)",
+            "CHAOSS Release Frequency",
         ),
         Definition(
             "commits",
@@ -530,9 +585,179 @@ class Metrics:
             return self.new_and_total(name, STAR_KINDS)
         if name == "forks":
             return self.new_and_total(name, FORK_KINDS)
+        tables = {
+            "time-to-first-response": self.time_to_first_response,
+            "time-to-merge": self.time_to_merge,
+            "change-requests": self.change_requests,
+            "issue-age": self.issue_age,
+            "releases": self.releases,
+        }
+        if name in tables:
+            return tables[name]()
         if name in DEFINITIONS:
             return self.one_series(name)
         raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
+
+    # -- responsiveness and releases ------------------------------------------------------------
+
+    def items(self) -> Table:
+        """Issues and pull requests whose opening was read: one row per (source, channel,
+        number), with the author, when opened, first response, merged and closed."""
+        t = self.base(drop_people=False)
+        keys = ["source_id", "channel", "target"]
+        opened = t.filter(t.kind.isin([*ISSUE_OPENED_KINDS, *PR_OPENED_KINDS]))
+        opened = opened.group_by(keys).aggregate(
+            opened_at=opened.occurred_at.min(),
+            author=opened.member_id.min(),
+            item_type=ibis.ifelse(opened.kind.isin(list(PR_OPENED_KINDS)), "pr", "issue").max(),
+            is_bot=opened.is_bot.max(),
+            is_staff=opened.is_staff.max(),
+        )
+        r = t.filter(t.kind.isin(list(RESPONSE_KINDS)) & ~t.is_bot.fill_null(False))
+        r = r.select(*keys, responder=r.member_id, response_at=r.occurred_at)
+        j = opened.join(r, keys, how="inner")
+        j = j.filter((j.responder != j.author) & (j.response_at >= j.opened_at))
+        first = j.group_by(keys).aggregate(first_response_at=j.response_at.min())
+        m = t.filter(t.kind.isin(list(PR_MERGED_KINDS)))
+        merged = m.group_by(keys).aggregate(merged_at=m.occurred_at.min())
+        c = t.filter(t.kind.isin(list(CLOSED_KINDS)))
+        closed = c.group_by(keys).aggregate(closed_at=c.occurred_at.min())
+        out = opened.left_join(first, keys).select(opened, "first_response_at")
+        out = out.left_join(merged, keys).select(out, "merged_at")
+        out = out.left_join(closed, keys).select(out, "closed_at")
+        return self.drop_people(out)
+
+    def _item_rows(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = self.items().to_pyarrow().to_pylist()
+        return rows
+
+    def _in(self, when: datetime | None) -> bool:
+        if when is None:
+            return False
+        day = when.date()
+        return not (
+            (self.params.since and day < self.params.since)
+            or (self.params.until and day > self.params.until)
+        )
+
+    def time_to_first_response(self) -> Result:
+        groups: dict[tuple[date, str], list[float | None]] = {}
+        for it in self._item_rows():
+            if not self._in(it["opened_at"]):
+                continue
+            key = (self._floor(it["opened_at"].date()), it["item_type"])
+            first = it["first_response_at"]
+            hours = None if first is None else (first - it["opened_at"]).total_seconds() / 3600
+            groups.setdefault(key, []).append(hours)
+        rows = []
+        for (period, kind), values in sorted(groups.items()):
+            answered = [v for v in values if v is not None]
+            rows.append(
+                {
+                    "period": period,
+                    "item_type": kind,
+                    "opened": len(values),
+                    "responded": len(answered),
+                    "unresponded": len(values) - len(answered),
+                    **_stats(answered, "hours"),
+                }
+            )
+        cols = ["period", "item_type", "opened", "responded", "unresponded", *STAT_COLUMNS["hours"]]
+        return Result(DEFINITIONS["time-to-first-response"], self.params, cols, rows)
+
+    def time_to_merge(self) -> Result:
+        groups: dict[date, list[float]] = {}
+        for it in self._item_rows():
+            if it["item_type"] != "pr" or not self._in(it["merged_at"]):
+                continue
+            hours = (it["merged_at"] - it["opened_at"]).total_seconds() / 3600
+            groups.setdefault(self._floor(it["merged_at"].date()), []).append(hours)
+        rows = [
+            {"period": p, "merged": len(v), **_stats(v, "hours")} for p, v in sorted(groups.items())
+        ]
+        cols = ["period", "merged", *STAT_COLUMNS["hours"]]
+        return Result(DEFINITIONS["time-to-merge"], self.params, cols, rows)
+
+    def change_requests(self) -> Result:
+        counts: dict[date, dict[str, int]] = {}
+
+        def add(when: datetime | None, what: str) -> None:
+            if self._in(when):
+                assert when is not None
+                row = counts.setdefault(
+                    self._floor(when.date()), {"opened": 0, "merged": 0, "closed": 0}
+                )
+                row[what] += 1
+
+        for it in self._item_rows():
+            if it["item_type"] != "pr":
+                continue
+            add(it["opened_at"], "opened")
+            if it["merged_at"] is not None:
+                add(it["merged_at"], "merged")
+            elif it["closed_at"] is not None:
+                add(it["closed_at"], "closed")
+        rows = []
+        for period in self.periods(set(counts)) if counts else []:
+            c = counts.get(period, {"opened": 0, "merged": 0, "closed": 0})
+            done = c["merged"] + c["closed"]
+            rows.append(
+                {
+                    "period": period,
+                    **c,
+                    "closure_ratio": round(done / c["opened"], 4) if c["opened"] else None,
+                    "acceptance_ratio": round(c["merged"] / done, 4) if done else None,
+                }
+            )
+        cols = ["period", "opened", "merged", "closed", "closure_ratio", "acceptance_ratio"]
+        return Result(DEFINITIONS["change-requests"], self.params, cols, rows)
+
+    def issue_age(self) -> Result:
+        issues = [it for it in self._item_rows() if it["item_type"] == "issue"]
+        seen = {self._floor(it["opened_at"].date()) for it in issues}
+        rows = []
+        for period in self.periods(seen) if seen else []:
+            end = datetime.combine(self._next(period), datetime.min.time())
+            ages = [
+                (end - it["opened_at"]).total_seconds() / 86400
+                for it in issues
+                if it["opened_at"] < end and (it["closed_at"] is None or it["closed_at"] >= end)
+            ]
+            rows.append({"period": period, "open_issues": len(ages), **_stats(ages, "days")})
+        cols = ["period", "open_issues", *STAT_COLUMNS["days"]]
+        return Result(DEFINITIONS["issue-age"], self.params, cols, rows)
+
+    def releases(self) -> Result:
+        t = self.base(drop_people=False)
+        t = t.filter(t.kind.isin(list(RELEASE_KINDS)))
+        got = t.select("source_id", "channel", "target", "occurred_at").order_by("occurred_at")
+        by_repo: dict[tuple[int, str], list[datetime]] = {}
+        for r in got.to_pyarrow().to_pylist():
+            by_repo.setdefault((r["source_id"], r["channel"]), []).append(r["occurred_at"])
+        counts: dict[date, int] = {}
+        gaps: dict[date, list[float]] = {}
+        for times in by_repo.values():
+            for n, when in enumerate(times):
+                if not self._in(when):
+                    continue
+                period = self._floor(when.date())
+                counts[period] = counts.get(period, 0) + 1
+                if n:
+                    gap = (when - times[n - 1]).total_seconds() / 86400
+                    gaps.setdefault(period, []).append(gap)
+        rows = []
+        for period in self.periods(set(counts)) if counts else []:
+            g = gaps.get(period, [])
+            rows.append(
+                {
+                    "period": period,
+                    "releases": counts.get(period, 0),
+                    "mean_days_between": round(sum(g) / len(g), 2) if g else None,
+                }
+            )
+        return Result(
+            DEFINITIONS["releases"], self.params, ["period", "releases", "mean_days_between"], rows
+        )
 
     # -- drill-down ---------------------------------------------------------------------------
 
@@ -633,3 +858,27 @@ class Metrics:
         months = {"M": 1, "Q": 3, "Y": 12}[self.unit]
         m = d.month - 1 + months
         return d.replace(year=d.year + m // 12, month=m % 12 + 1, day=1)
+
+
+STAT_COLUMNS = {unit: [f"mean_{unit}", f"p50_{unit}", f"p90_{unit}"] for unit in ("hours", "days")}
+
+
+def _stats(values: list[float], unit: str) -> dict[str, float | None]:
+    """Mean and exact quantiles (linear interpolation, as numpy's default), or None when
+    there is nothing to measure: never an invented value."""
+    cols = STAT_COLUMNS[unit]
+    if not values:
+        return dict.fromkeys(cols)
+    v = sorted(values)
+
+    def q(p: float) -> float:
+        pos = (len(v) - 1) * p
+        lo = int(pos)
+        hi = min(lo + 1, len(v) - 1)
+        return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+    return {
+        cols[0]: round(sum(v) / len(v), 2),
+        cols[1]: round(q(0.5), 2),
+        cols[2]: round(q(0.9), 2),
+    }
