@@ -492,6 +492,12 @@ def test_metrics_named_json_with_options(synced: Cli) -> None:
         "include_staff": False,
         "new_by": "any",
         "inactive_months": 6,
+        "bus_rule": "strict",
+        "bus_threshold": 0.5,
+        "unaffiliated": "exclude",
+        "core_share": 0.8,
+        "regular_share": 0.95,
+        "review_every": "quarter",
         "top": 10,
     }
     assert out["rows"] == [{"period": "2024-01-01", "merged_prs": 3}]
@@ -669,8 +675,10 @@ def test_error_unknown_metric(tmp_path: Path) -> None:
         "error: no metric named 'sparkles'",
         "Metrics: active-contributors, new-contributors, returning-contributors, "
         "inactive-contributors, contribution-types, retention, stars, forks, "
-        "time-to-first-response, time-to-merge, change-requests, issue-age, releases, commits, "
-        "merged-prs, top-contributors, totals",
+        "time-to-first-response, time-to-merge, change-requests, issue-age, releases, funnel, "
+        "conversion, absence-factor, elephant-factor, onion-tiers, developer-activity, "
+        "repository-activity, community-openrank, engagement-levels, commits, merged-prs, "
+        "top-contributors, totals",
     ]
 
 

@@ -506,6 +506,12 @@ def test_result_json_states_definition_and_params(history: Workspace) -> None:
         "include_staff": False,
         "new_by": "any",
         "inactive_months": 6,
+        "bus_rule": "strict",
+        "bus_threshold": 0.5,
+        "unaffiliated": "exclude",
+        "core_share": 0.8,
+        "regular_share": 0.95,
+        "review_every": "quarter",
         "top": 10,
     }
     assert out["rows"] == [

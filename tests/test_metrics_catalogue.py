@@ -299,3 +299,78 @@ def test_quantiles_are_exact_and_empty_when_nothing_to_measure() -> None:
         "p50_hours": 2.5,
         "p90_hours": 3.7,  # numpy's linear: 1 + 0.9 * 3 positions -> 3.7
     }
+
+
+# -- funnel -------------------------------------------------------------------------------------
+
+
+def test_funnel_levels_first_reached(org: Workspace) -> None:
+    # D1 in January: user0..user3 (issues and PRs), helper (comments), reviewer (reviews),
+    # writer (docs#1). D2 in January: the authors of merged PRs 6 (user2) and 12 (user0).
+    # February: asker opens a discussion (D1); its accepted answer is credited to its author
+    # (D2). March: 7 stars and a fork by 8 people (D0).
+    rows = metrics(org).run("funnel").rows
+    assert [(r["period"], r["d0"], r["d1"], r["d2"]) for r in rows] == [
+        (date(2024, 1, 1), 0, 7, 2),
+        (date(2024, 2, 1), 0, 1, 1),
+        (date(2024, 3, 1), 8, 0, 0),
+    ]
+
+
+def test_conversion_between_levels(org: Workspace) -> None:
+    rows = metrics(org).run("conversion").rows
+    steps = {(r["period"], r["step"]): (r["members"], r["converted"], r["rate"]) for r in rows}
+    # Of January's 7 new D1 members, user2, user0 and the accepted answerer reached D2.
+    assert steps[(date(2024, 1, 1), "D1→D2")] == (7, 3, round(3 / 7, 4))
+    assert steps[(date(2024, 2, 1), "D1→D2")] == (1, 0, 0.0)  # asker
+    assert steps[(date(2024, 3, 1), "D0→D1")] == (8, 0, 0.0)  # the fans did nothing else
+    jan = next(r for r in rows if r["step"] == "D1→D2" and r["period"] == date(2024, 1, 1))
+    # From first taking part to first accepted work: user2 from issue 2 (Jan 2 09:00) to PR 6
+    # merged (Jan 6 18:00), 4.375 days; user0 from issue 4 (Jan 4 09:00) to PR 12 merged
+    # (Jan 12 18:00), 8.375 days; the answerer from January to the answer accepted on Feb 3,
+    # longer. The median is 8.375.
+    assert jan["p50_days"] == round(8.375, 2)
+
+
+# -- concentration and influence in the catalogue -------------------------------------------------
+
+
+def test_catalogue_runs_concentration_and_influence(org: Workspace) -> None:
+    from commops.analytics.concentration import absence_factor_series, onion_tiers_series
+    from commops.analytics.influence import developer_activity
+
+    m = metrics(org)
+    assert {(r["period"], r["absence_factor"]) for r in m.run("absence-factor").rows} == set(
+        absence_factor_series(m).items()
+    )
+    at_least = metrics(org, bus_rule="at-least").run("absence-factor").rows
+    strict = m.run("absence-factor").rows
+    assert all(
+        a["absence_factor"] <= s["absence_factor"] for a, s in zip(at_least, strict, strict=True)
+    )
+    tiers = m.run("onion-tiers").rows
+    expected = onion_tiers_series(m)
+    assert [r["core"] + r["regular"] + r["casual"] for r in tiers] == [
+        len(expected[r["period"]]) for r in tiers
+    ]
+    # user2 in January: issues 2, 10, 14, 22 opened; PRs 6 and 18 opened and merged.
+    dev = {r["display_name"]: r for r in m.run("developer-activity").rows}
+    assert (dev["user2"]["open_issue"], dev["user2"]["open_pull"]) == (4, 2)
+    assert dev["user2"]["merged_pull"] == 2
+    assert dev["user2"]["activity"] == round(
+        developer_activity(open_issue=4, open_pull=2, merged_pull=2), 4
+    )
+    repo = {r["channel"]: r["activity"] for r in m.run("repository-activity").rows}
+    app_devs = [
+        r["activity"] for r in m.run("developer-activity").rows if r["channel"] == "octo-org/app"
+    ]
+    assert abs(repo["octo-org/app"] - sum(app_devs)) < 1e-3  # the sum of its developers'
+    ranks = m.run("community-openrank").rows
+    assert [r["rank"] for r in ranks if r["period"] == date(2024, 1, 1)][:3] == [1, 2, 3]
+    assert all(r["openrank"] >= 0 for r in ranks)
+    levels = m.run("engagement-levels").rows
+    assert {r["level"] for r in levels} <= {1, 2, 3, 4}
+    # No organisation is known in this workspace: nothing to count.
+    assert {r["elephant_factor"] for r in m.run("elephant-factor").rows} == {0}
+    with pytest.raises(UsageError, match="--bus-rule"):
+        Params(bus_rule="half")

@@ -11,6 +11,7 @@ from ibis.expr.types import Table
 
 from commops.analytics.snapshot import (
     ACTIVITY_SCHEMA,
+    ENROLLMENT_SCHEMA,
     IDENTITY_SCHEMA,
     SOURCE_SCHEMA,
     Snapshot,
@@ -34,6 +35,9 @@ class Engine:
             self.snapshot.identities_path, IDENTITY_SCHEMA, "identities"
         )
         self.sources: Table = self._table(self.snapshot.sources_path, SOURCE_SCHEMA, "sources")
+        self.enrollments: Table = self._table(
+            self.snapshot.enrollments_path, ENROLLMENT_SCHEMA, "enrollments"
+        )
 
     def _table(self, path: Path, schema: pa.Schema, name: str) -> Table:
         if path.exists():

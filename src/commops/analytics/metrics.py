@@ -35,6 +35,23 @@ RESPONSE_KINDS = (
     "gitee:pr_comment",
 )
 RELEASE_KINDS = ("github:release_published", "gitee:release_published")
+# The contributor funnel (CHAOSS conversion rate): D0 shows interest, D1 takes part, D2
+# contributes something that was accepted.
+FUNNEL_D0 = (*STAR_KINDS, *FORK_KINDS, "gitee:watch")
+FUNNEL_D1 = (
+    *ISSUE_OPENED_KINDS,
+    *PR_OPENED_KINDS,
+    *RESPONSE_KINDS,
+    "github:discussion_opened",
+    "github:discussion_comment",
+    "github:question",
+    "github:answer",
+    "discourse:topic_created",
+    "discourse:post",
+)
+FUNNEL_D2_BY_ACTOR = ("git:commit", "git:co_authored", "discourse:solution")
+FUNNEL_D2_BY_OBJECT = (*PR_MERGED_KINDS, "github:answer_accepted")
+TRANSITIONS = (("D0", "D1"), ("D1", "D2"), ("D0", "D2"))
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,17 @@ class Params:
     new_by: str = "any"
     # inactive-contributors: months without a contribution after which someone is inactive.
     inactive_months: int = 6
+    # absence-factor, elephant-factor: the smallest top set whose share is strictly more than
+    # (rule "strict") or at least ("at-least") the threshold.
+    bus_rule: str = "strict"
+    bus_threshold: float = 0.5
+    # elephant-factor: contributions of members with no organisation that day.
+    unaffiliated: str = "exclude"
+    # onion-tiers: the shares that make the core and the regular contributors.
+    core_share: float = 0.8
+    regular_share: float = 0.95
+    # engagement-levels: how often levels may go down (they go up at once).
+    review_every: str = "quarter"
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
@@ -59,6 +87,19 @@ class Params:
             raise UsageError(f"--new-by {self.new_by!r}: use one of {', '.join(NEW_BY)}")
         if self.inactive_months < 1:
             raise UsageError(f"--inactive-months {self.inactive_months}: use 1 or more")
+        if self.bus_rule not in ("strict", "at-least"):
+            raise UsageError(f"--bus-rule {self.bus_rule!r}: use strict or at-least")
+        if not 0 < self.bus_threshold < 1:
+            raise UsageError(f"--bus-threshold {self.bus_threshold}: use a share between 0 and 1")
+        if self.unaffiliated not in ("exclude", "as-one", "each"):
+            raise UsageError(f"--unaffiliated {self.unaffiliated!r}: use exclude, as-one or each")
+        if not 0 < self.core_share < self.regular_share <= 1:
+            raise UsageError(
+                f"core {self.core_share} and regular {self.regular_share} shares: need "
+                "0 < core < regular <= 1"
+            )
+        if self.review_every not in ("month", "quarter", "year"):
+            raise UsageError(f"--review-every {self.review_every!r}: use month, quarter or year")
         if self.since and self.until and self.since > self.until:
             raise UsageError(f"--since {self.since} is after --until {self.until}")
 
@@ -222,6 +263,88 @@ DEFINITIONS = {
             "CHAOSS Release Frequency",
         ),
         Definition(
+            "funnel",
+            "Contributor funnel",
+            "table",
+            "per period: members reaching each level for the first time. D0 shows interest "
+            "(star, fork, watch), D1 takes part (opens an issue or PR, comments, reviews, asks "
+            "or answers on the forum or in Discussions), D2 contributes something accepted (a "
+            "commit in the history, a merged PR credited to its author, an accepted answer "
+            "credited to its author)",
+            "CHAOSS Conversion Rate (D0/D1/D2 funnel)",
+        ),
+        Definition(
+            "conversion",
+            "Funnel conversion",
+            "table",
+            "per cohort period and step (D0→D1, D1→D2, D0→D2): members who first reached the "
+            "first level in the period, how many reached the second level at or after that "
+            "(by the end of the data), the rate, and the days between (p50, p90)",
+            "CHAOSS Conversion Rate",
+        ),
+        Definition(
+            "absence-factor",
+            "Contributor Absence Factor (bus factor)",
+            "series",
+            "per period: the smallest number of top contributors whose contributions are "
+            "strictly more than bus_threshold (default 50%) of all contributions in the period "
+            "(bus_rule 'at-least': at least that share)",
+            "CHAOSS Contributor Absence Factor",
+        ),
+        Definition(
+            "elephant-factor",
+            "Elephant Factor",
+            "series",
+            "per period: the same over organisations, each contribution credited to the "
+            "member's organisation on its day (dated enrollments); contributions with no "
+            "organisation are left out (unaffiliated 'exclude', CHAOSS's choice), counted as "
+            "one organisation ('as-one') or one per member ('each')",
+            "CHAOSS Elephant Factor",
+        ),
+        Definition(
+            "onion-tiers",
+            "Core, regular and casual contributors",
+            "table",
+            "per period: core = the smallest top set making at least core_share (80%) of the "
+            "contributions, regular = the next ones up to regular_share (95%), casual = the "
+            "rest; members with the count of the last member a tier needs join that tier",
+            "Onion model (Crowston and Howison; CHAOSS)",
+        ),
+        Definition(
+            "developer-activity",
+            "Developer activity",
+            "table",
+            "per period, repository and member: sqrt(0.5252*issue_comment + 2.2235*open_issue "
+            "+ 4.0679*open_pull + 0.7427*review_comment + 2.0339*merged_pull), a merged PR "
+            "credited to its author",
+            "OpenDigger developer activity",
+        ),
+        Definition(
+            "repository-activity",
+            "Repository activity",
+            "table",
+            "per period and repository: the sum of its developers' activity",
+            "OpenDigger repository activity",
+        ),
+        Definition(
+            "community-openrank",
+            "Community OpenRank",
+            "table",
+            "per period: members' OpenRank on the graph of developers, issues/PRs and "
+            "repositories (OpenDigger's initial values, retention and action weights; each "
+            "period computed on its own graph), the top ones",
+            "OpenDigger community OpenRank",
+        ),
+        Definition(
+            "engagement-levels",
+            "Engagement levels",
+            "table",
+            "each member's level (1 most engaged .. 4) on the last day of the range: "
+            "recency-weighted contributions (90-day half-life, 365-day window) and active "
+            "months; a level goes up at once and down only at a review (review_every)",
+            "Orbit model",
+        ),
+        Definition(
             "commits",
             "Commits",
             "series",
@@ -337,10 +460,15 @@ class Metrics:
     def merged_pr_authors(self) -> Table:
         """Merged pull requests read from GitHub or Gitee, one row each, with the member who
         authored the PR (the activity's object; its actor is whoever merged it)."""
+        return self.object_rows(PR_MERGED_KINDS)
+
+    def object_rows(self, kinds: tuple[str, ...]) -> Table:
+        """Activities of these kinds credited to their object (the PR's author for a merge, the
+        answerer for an accepted answer), with that member and its flags."""
         a = self.engine.raw_activities
         i = self.engine.identities
         src = self.engine.sources
-        t = a.filter(a.kind.isin(PR_MERGED_KINDS) & a.object_identity_id.notnull())
+        t = a.filter(a.kind.isin(list(kinds)) & a.object_identity_id.notnull())
         j = t.join(i, t.object_identity_id == i.identity_id).join(src, t.source_id == src.source_id)
         j = j.select(
             "uid",
@@ -501,6 +629,8 @@ class Metrics:
             "new-contributors": self.new_contributors,
             "returning-contributors": self.returning_contributors,
             "inactive-contributors": self.inactive_contributors,
+            "absence-factor": self.absence_factor,
+            "elephant-factor": self.elephant_factor,
             "commits": self.commits,
             "merged-prs": self.merged_prs,
         }[name]
@@ -591,12 +721,186 @@ class Metrics:
             "change-requests": self.change_requests,
             "issue-age": self.issue_age,
             "releases": self.releases,
+            "funnel": self.funnel,
+            "conversion": self.conversion,
+            "onion-tiers": self.onion_tiers,
+            "developer-activity": self.developer_activity,
+            "repository-activity": self.repository_activity,
+            "community-openrank": self.community_openrank,
+            "engagement-levels": self.engagement_levels,
         }
         if name in tables:
             return tables[name]()
         if name in DEFINITIONS:
             return self.one_series(name)
         raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
+
+    # -- funnel -------------------------------------------------------------------------------
+
+    def funnel_firsts(self) -> dict[int, dict[str, datetime]]:
+        """Member -> level -> when the member first reached it (over all time)."""
+        t = self.base()
+        parts = [
+            t.filter(t.kind.isin(list(kinds))).select(
+                "member_id", "occurred_at", level=ibis.literal(level)
+            )
+            for level, kinds in (("D0", FUNNEL_D0), ("D1", FUNNEL_D1), ("D2", FUNNEL_D2_BY_ACTOR))
+        ]
+        o = self.object_rows(FUNNEL_D2_BY_OBJECT)
+        parts.append(o.select("member_id", "occurred_at", level=ibis.literal("D2")))
+        u = ibis.union(*parts)
+        firsts = u.group_by(["member_id", "level"]).aggregate(first_at=u.occurred_at.min())
+        out: dict[int, dict[str, datetime]] = {}
+        for r in firsts.to_pyarrow().to_pylist():
+            out.setdefault(r["member_id"], {})[r["level"]] = r["first_at"]
+        return out
+
+    def funnel(self) -> Result:
+        counts: dict[date, dict[str, int]] = {}
+        for levels in self.funnel_firsts().values():
+            for level, when in levels.items():
+                if self._in(when):
+                    row = counts.setdefault(self._floor(when.date()), {"D0": 0, "D1": 0, "D2": 0})
+                    row[level] += 1
+        zero = {"D0": 0, "D1": 0, "D2": 0}
+        rows = [
+            {"period": p, **{k.lower(): v for k, v in counts.get(p, zero).items()}}
+            for p in (self.periods(set(counts)) if counts else [])
+        ]
+        return Result(DEFINITIONS["funnel"], self.params, ["period", "d0", "d1", "d2"], rows)
+
+    def conversion(self) -> Result:
+        groups: dict[tuple[date, str], list[float | None]] = {}
+        for levels in self.funnel_firsts().values():
+            for a, b in TRANSITIONS:
+                start = levels.get(a)
+                if start is None or not self._in(start):
+                    continue
+                end = levels.get(b)
+                days = (end - start).total_seconds() / 86400 if end and end >= start else None
+                groups.setdefault((self._floor(start.date()), f"{a}→{b}"), []).append(days)
+        rows = []
+        for (period, step), values in sorted(groups.items()):
+            done = [v for v in values if v is not None]
+            stats = _stats(done, "days")
+            rows.append(
+                {
+                    "period": period,
+                    "step": step,
+                    "members": len(values),
+                    "converted": len(done),
+                    "rate": round(len(done) / len(values), 4),
+                    "p50_days": stats["p50_days"],
+                    "p90_days": stats["p90_days"],
+                }
+            )
+        cols = ["period", "step", "members", "converted", "rate", "p50_days", "p90_days"]
+        return Result(DEFINITIONS["conversion"], self.params, cols, rows)
+
+    # -- concentration and influence (analytics/concentration.py, analytics/influence.py) ------
+
+    def absence_factor(self) -> dict[date, int]:
+        from commops.analytics.concentration import absence_factor_series
+
+        p = self.params
+        return absence_factor_series(self, rule=p.bus_rule, threshold=p.bus_threshold)  # type: ignore[arg-type]
+
+    def elephant_factor(self) -> dict[date, int]:
+        from commops.analytics.concentration import elephant_factor_series
+
+        p = self.params
+        return elephant_factor_series(
+            self,
+            self.engine.enrollments,
+            unaffiliated=p.unaffiliated,  # type: ignore[arg-type]
+            rule=p.bus_rule,  # type: ignore[arg-type]
+            threshold=p.bus_threshold,
+        )
+
+    def onion_tiers(self) -> Result:
+        from commops.analytics.concentration import onion_tier_counts, onion_tiers_series
+
+        per = onion_tiers_series(
+            self, core=self.params.core_share, regular=self.params.regular_share
+        )
+        rows = [{"period": period, **onion_tier_counts(tiers)} for period, tiers in per.items()]
+        return Result(
+            DEFINITIONS["onion-tiers"], self.params, ["period", "core", "regular", "casual"], rows
+        )
+
+    def developer_activity(self) -> Result:
+        from commops.analytics.influence import COUNTS, developer_activity_rows
+
+        rows = developer_activity_rows(self)
+        cols = ["period", "channel", "member_id", "display_name", "activity", *COUNTS]
+        return Result(
+            DEFINITIONS["developer-activity"],
+            self.params,
+            cols,
+            [{**{c: r.get(c) for c in cols}, "activity": round(r["activity"], 4)} for r in rows],
+        )
+
+    def repository_activity(self) -> Result:
+        from commops.analytics.influence import repository_activity
+
+        got = repository_activity(self)
+        rows = [
+            {"period": period, "channel": channel, "activity": round(value, 4)}
+            for (period, channel), value in sorted(got.items())
+        ]
+        return Result(
+            DEFINITIONS["repository-activity"], self.params, ["period", "channel", "activity"], rows
+        )
+
+    def community_openrank(self) -> Result:
+        from commops.analytics.influence import community_openrank_series
+
+        names = self._names()
+        rows = []
+        for period, values in community_openrank_series(self).items():
+            ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[: self.params.top]
+            for rank, (member, value) in enumerate(ranked, 1):
+                rows.append(
+                    {
+                        "period": period,
+                        "rank": rank,
+                        "member_id": member,
+                        "display_name": names.get(member),
+                        "openrank": round(value, 4),
+                    }
+                )
+        cols = ["period", "rank", "member_id", "display_name", "openrank"]
+        return Result(DEFINITIONS["community-openrank"], self.params, cols, rows)
+
+    def engagement_levels(self) -> Result:
+        from commops.analytics.influence import level_on, member_engagement
+
+        end = self.base().occurred_at.max().to_pyarrow().as_py()
+        until = self.params.until or (end.date() if end else date.today())
+        changes = member_engagement(self, until, review_every=self.params.review_every)
+        names = self._names()
+        rows = []
+        for member, history in changes.items():
+            level = level_on(history, until)
+            if level is None:
+                continue
+            rows.append(
+                {
+                    "member_id": member,
+                    "display_name": names.get(member),
+                    "level": level,
+                    "since": max((c.on for c in history if c.level == level), default=None),
+                    "changes": len(history),
+                }
+            )
+        rows.sort(key=lambda r: (r["level"], r["member_id"]))
+        cols = ["member_id", "display_name", "level", "since", "changes"]
+        return Result(DEFINITIONS["engagement-levels"], self.params, cols, rows)
+
+    def _names(self) -> dict[int, str]:
+        i = self.engine.identities
+        got = i.group_by(i.member_id).aggregate(name=i.display_name.max())
+        return {r["member_id"]: r["name"] for r in got.to_pyarrow().to_pylist()}
 
     # -- responsiveness and releases ------------------------------------------------------------
 
@@ -782,7 +1086,12 @@ class Metrics:
         start = self._floor(period)
         end = self._next(start)
         when = "occurred_at"
-        if name in ("active-contributors", "returning-contributors"):
+        if name in (
+            "active-contributors",
+            "returning-contributors",
+            "absence-factor",
+            "elephant-factor",
+        ):
             t = self.contributions()
             if name == "returning-contributors":
                 first = self.first_contributions("any")

@@ -4,6 +4,7 @@ Layout under the workspace's snapshot folder::
 
     activities/source=<id>/part-<first id>-<last id>.parquet
     identities.parquet   identity -> member map, with bot and staff flags
+    enrollments.parquet  members' dated affiliations (organization name, start, end, origin)
     sources.parquet
     state.json           which part files are current, per source
 
@@ -29,7 +30,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
 from commops.store.db import Store
-from commops.store.models import Activity, Identity, Member, Source
+from commops.store.models import Activity, Enrollment, Identity, Member, Organization, Source
 
 FORMAT = 3
 MAX_PARTS = 16
@@ -55,6 +56,15 @@ ACTIVITY_SCHEMA = pa.schema(
         ("insertions", pa.int64()),
         ("deletions", pa.int64()),
         ("files_changed", pa.int64()),
+    ]
+)
+ENROLLMENT_SCHEMA = pa.schema(
+    [
+        ("member_id", pa.int64()),
+        ("organization", pa.string()),
+        ("start_date", pa.date32()),
+        ("end_date", pa.date32()),
+        ("origin", pa.string()),
     ]
 )
 IDENTITY_SCHEMA = pa.schema(
@@ -190,6 +200,10 @@ class Snapshot:
         return self.root / "identities.parquet"
 
     @property
+    def enrollments_path(self) -> Path:
+        return self.root / "enrollments.parquet"
+
+    @property
     def sources_path(self) -> Path:
         return self.root / "sources.parquet"
 
@@ -291,6 +305,25 @@ class Snapshot:
             schema=IDENTITY_SCHEMA,
         )
         _write_atomic(table, self.identities_path)
+        with store.session() as session:
+            enrolled = session.execute(
+                select(
+                    Enrollment.member_id,
+                    Organization.name,
+                    Enrollment.start_date,
+                    Enrollment.end_date,
+                    Enrollment.origin,
+                )
+                .join(Organization, Organization.id == Enrollment.organization_id)
+                .order_by(Enrollment.id)
+            ).all()
+        _write_atomic(
+            pa.Table.from_pylist(
+                [dict(zip(ENROLLMENT_SCHEMA.names, r, strict=True)) for r in enrolled],
+                schema=ENROLLMENT_SCHEMA,
+            ),
+            self.enrollments_path,
+        )
 
     def _sweep(self, sources: dict[str, Any]) -> None:
         keep = {self.root / f for s in sources.values() for f in s["files"]}
