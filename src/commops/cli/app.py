@@ -496,6 +496,25 @@ def metrics(
     inactive_months: Annotated[
         int, typer.Option(help="inactive-contributors: months without a contribution.")
     ] = 6,
+    bus_rule: Annotated[
+        str,
+        typer.Option(
+            help="absence-factor, elephant-factor: 'strict' (more than the threshold) or "
+            "'at-least'."
+        ),
+    ] = "strict",
+    bus_threshold: Annotated[
+        float, typer.Option(help="absence-factor, elephant-factor: the share (0..1).")
+    ] = 0.5,
+    unaffiliated: Annotated[
+        str,
+        typer.Option(
+            help="elephant-factor: contributions with no organisation: exclude, as-one, each."
+        ),
+    ] = "exclude",
+    review_every: Annotated[
+        str, typer.Option(help="engagement-levels: when levels may go down: month, quarter, year.")
+    ] = "quarter",
     explain: Annotated[
         str | None,
         typer.Option(
@@ -553,6 +572,10 @@ def metrics(
         top=top,
         new_by=new_by,
         inactive_months=inactive_months,
+        bus_rule=bus_rule,
+        bus_threshold=bus_threshold,
+        unaffiliated=unaffiliated,
+        review_every=review_every,
     )
     explain_at = _period_start(explain) if explain is not None else None
     with workspace() as ws:
