@@ -677,8 +677,8 @@ def test_error_unknown_metric(tmp_path: Path) -> None:
         "inactive-contributors, contribution-types, retention, stars, forks, "
         "time-to-first-response, time-to-merge, change-requests, issue-age, releases, funnel, "
         "conversion, absence-factor, elephant-factor, onion-tiers, developer-activity, "
-        "repository-activity, community-openrank, engagement-levels, commits, merged-prs, "
-        "top-contributors, totals",
+        "repository-activity, community-openrank, engagement-levels, community-support, "
+        "unanswered-questions, top-answerers, commits, merged-prs, top-contributors, totals",
     ]
 
 

@@ -374,3 +374,31 @@ def test_catalogue_runs_concentration_and_influence(org: Workspace) -> None:
     assert {r["elephant_factor"] for r in m.run("elephant-factor").rows} == {0}
     with pytest.raises(UsageError, match="--bus-rule"):
         Params(bus_rule="half")
+
+
+# -- community support ----------------------------------------------------------------------------
+
+
+def test_community_support_questions_answers_and_staff(org: Workspace) -> None:
+    # One answerable discussion (asker, 2024-02-02 09:00): helper answers at 10:00, user1 at
+    # 11:00; user1's answer is accepted. The other discussion is not a question.
+    (feb,) = metrics(org).run("community-support").rows
+    assert (feb["questions"], feb["answered"], feb["by_community"], feb["accepted"]) == (1, 1, 1, 1)
+    assert (feb["community_share"], feb["accepted_rate"], feb["p50_hours"]) == (1.0, 1.0, 1.0)
+    top = metrics(org).run("top-answerers").rows
+    assert [(r["display_name"], r["answers"], r["accepted"]) for r in top] == [
+        ("user1", 1, 1),  # accepted answer first among equals
+        ("helper", 1, 0),
+    ]
+    assert metrics(org).run("unanswered-questions").rows == []
+    # When helper is staff, the first answer came from staff, not the community.
+    from commops.identity.audit import find_member
+    from commops.identity.staff import set_flag
+
+    with org.store.session() as session:
+        set_flag(session, find_member(session, "helper"), "staff", True, actor="test")
+    from commops.analytics.snapshot import Snapshot
+
+    Snapshot(org.snapshot_dir).refresh(org.store)
+    (staffed,) = metrics(org).run("community-support").rows
+    assert (staffed["answered"], staffed["by_community"], staffed["community_share"]) == (1, 0, 0.0)

@@ -52,6 +52,11 @@ FUNNEL_D1 = (
 FUNNEL_D2_BY_ACTOR = ("git:commit", "git:co_authored", "discourse:solution")
 FUNNEL_D2_BY_OBJECT = (*PR_MERGED_KINDS, "github:answer_accepted")
 TRANSITIONS = (("D0", "D1"), ("D1", "D2"), ("D0", "D2"))
+# Questions and answers: GitHub Discussions in answerable categories and Discourse topics in
+# question categories (connectors/github.py, connectors/discourse.py). Issues labelled as
+# questions are not among them: labels are not in the snapshot.
+QUESTION_KINDS = ("github:question", "discourse:topic_created")
+ANSWER_KINDS = ("github:answer", "discourse:post")
 
 
 @dataclass(frozen=True)
@@ -343,6 +348,33 @@ DEFINITIONS = {
             "recency-weighted contributions (90-day half-life, 365-day window) and active "
             "months; a level goes up at once and down only at a review (review_every)",
             "Orbit model",
+        ),
+        Definition(
+            "community-support",
+            "Community support",
+            "table",
+            "per period of asking: questions (GitHub Discussions in answerable categories, "
+            "Discourse topics in question categories), answered (a reply by someone other than "
+            "the asker, not a bot), answered first by the community (not staff) and its share, "
+            "with an accepted answer and its rate, unanswered, and the hours to the first "
+            "answer (p50, p90)",
+            "CHAOSS Community Support; Orbit",
+        ),
+        Definition(
+            "unanswered-questions",
+            "Unanswered questions",
+            "table",
+            "questions asked in the range with no answer by anyone but the asker (not a bot) "
+            "by the end of the data, oldest first, with their age in days",
+            "CHAOSS Community Support",
+        ),
+        Definition(
+            "top-answerers",
+            "Top answerers",
+            "table",
+            "members ranked by answers given to others' questions in the range, then by "
+            "accepted answers",
+            "Orbit; CHAOSS Community Support",
         ),
         Definition(
             "commits",
@@ -728,6 +760,9 @@ class Metrics:
             "repository-activity": self.repository_activity,
             "community-openrank": self.community_openrank,
             "engagement-levels": self.engagement_levels,
+            "community-support": self.community_support,
+            "unanswered-questions": self.unanswered_questions,
+            "top-answerers": self.top_answerers,
         }
         if name in tables:
             return tables[name]()
@@ -796,6 +831,160 @@ class Metrics:
             )
         cols = ["period", "step", "members", "converted", "rate", "p50_days", "p90_days"]
         return Result(DEFINITIONS["conversion"], self.params, cols, rows)
+
+    # -- community support ----------------------------------------------------------------------
+
+    def questions(self) -> list[dict[str, Any]]:
+        """Each question with its asker, first answer (who, when, staff or not) and whether an
+        answer was accepted."""
+        t = self.base(drop_people=False)
+        keys = ["source_id", "channel", "target"]
+        q = t.filter(
+            (t.kind == "github:question")
+            | ((t.kind == "discourse:topic_created") & (t.contribution_type == "question"))
+        )
+        q = q.select(
+            *keys,
+            "uid",
+            "title",
+            "is_bot",
+            "is_staff",
+            asker=q.member_id,
+            asked_at=q.occurred_at,
+            asker_name=q.display_name,
+        )
+        a = t.filter(
+            (t.kind == "github:answer")
+            | ((t.kind == "discourse:post") & (t.contribution_type == "answer"))
+        )
+        a = a.filter(~a.is_bot.fill_null(False))
+        a = a.select(
+            *keys,
+            answerer=a.member_id,
+            answered_at=a.occurred_at,
+            answerer_staff=a.is_staff.fill_null(False),
+        )
+        j = q.join(a, keys).filter(
+            lambda x: (x.answerer != x.asker) & (x.answered_at >= x.asked_at)
+        )
+        w = ibis.window(group_by=keys, order_by=[j.answered_at, j.answerer])
+        j = j.mutate(_n=ibis.row_number().over(w)).filter(lambda x: x._n == 0)
+        first = j.select(*keys, "answered_at", "answerer", "answerer_staff")
+        acc = t.filter(t.kind.isin(["github:answer_accepted", "discourse:solution"]))
+        acc = acc.group_by(keys).aggregate(accepted_at=acc.occurred_at.min())
+        out = q.left_join(first, keys).select(q, "answered_at", "answerer", "answerer_staff")
+        out = out.left_join(acc, keys).select(out, "accepted_at")
+        out = self.drop_people(out)  # questions asked by bots (or staff) as the flags say
+        rows: list[dict[str, Any]] = out.to_pyarrow().to_pylist()
+        return rows
+
+    def community_support(self) -> Result:
+        groups: dict[date, list[dict[str, Any]]] = {}
+        for qn in self.questions():
+            if self._in(qn["asked_at"]):
+                groups.setdefault(self._floor(qn["asked_at"].date()), []).append(qn)
+        rows = []
+        for period in self.periods(set(groups)) if groups else []:
+            qs = groups.get(period, [])
+            answered = [x for x in qs if x["answered_at"] is not None]
+            community = [x for x in answered if not x["answerer_staff"]]
+            accepted = [x for x in qs if x["accepted_at"] is not None]
+            waits = [(x["answered_at"] - x["asked_at"]).total_seconds() / 3600 for x in answered]
+            stats = _stats(waits, "hours")
+            rows.append(
+                {
+                    "period": period,
+                    "questions": len(qs),
+                    "answered": len(answered),
+                    "by_community": len(community),
+                    "community_share": round(len(community) / len(answered), 4)
+                    if answered
+                    else None,
+                    "accepted": len(accepted),
+                    "accepted_rate": round(len(accepted) / len(qs), 4) if qs else None,
+                    "unanswered": len(qs) - len(answered),
+                    "p50_hours": stats["p50_hours"],
+                    "p90_hours": stats["p90_hours"],
+                }
+            )
+        cols = [
+            "period",
+            "questions",
+            "answered",
+            "by_community",
+            "community_share",
+            "accepted",
+            "accepted_rate",
+            "unanswered",
+            "p50_hours",
+            "p90_hours",
+        ]
+        return Result(DEFINITIONS["community-support"], self.params, cols, rows)
+
+    def unanswered_questions(self) -> Result:
+        end = self.base().occurred_at.max().to_pyarrow().as_py()
+        rows = []
+        for qn in sorted(self.questions(), key=lambda x: (x["asked_at"], x["uid"])):
+            if qn["answered_at"] is not None or not self._in(qn["asked_at"]):
+                continue
+            age = (end - qn["asked_at"]).total_seconds() / 86400 if end else None
+            rows.append(
+                {
+                    "asked_at": qn["asked_at"],
+                    "channel": qn["channel"],
+                    "target": qn["target"],
+                    "title": qn["title"],
+                    "asker": qn["asker_name"],
+                    "age_days": round(age, 2) if age is not None else None,
+                }
+            )
+        cols = ["asked_at", "channel", "target", "title", "asker", "age_days"]
+        return Result(DEFINITIONS["unanswered-questions"], self.params, cols, rows)
+
+    def top_answerers(self) -> Result:
+        counts: dict[int, dict[str, Any]] = {}
+        t = self.in_range(self.base(), "occurred_at")
+        a = t.filter(
+            (t.kind == "github:answer")
+            | ((t.kind == "discourse:post") & (t.contribution_type == "answer"))
+        )
+        for r in (
+            a.group_by(["member_id", "display_name"])
+            .aggregate(n=a.count())
+            .to_pyarrow()
+            .to_pylist()
+        ):
+            counts[r["member_id"]] = {
+                "member_id": r["member_id"],
+                "display_name": r["display_name"],
+                "answers": int(r["n"]),
+                "accepted": 0,
+            }
+        acc = self.in_range(self.object_rows(("github:answer_accepted",)), "occurred_at")
+        sol = t.filter(t.kind == "discourse:solution").select("member_id", "display_name")
+        for part in (acc.select("member_id", "display_name"), sol):
+            for r in (
+                part.group_by(["member_id", "display_name"])
+                .aggregate(n=part.count())
+                .to_pyarrow()
+                .to_pylist()
+            ):
+                row = counts.setdefault(
+                    r["member_id"],
+                    {
+                        "member_id": r["member_id"],
+                        "display_name": r["display_name"],
+                        "answers": 0,
+                        "accepted": 0,
+                    },
+                )
+                row["accepted"] += int(r["n"])
+        ranked = sorted(
+            counts.values(), key=lambda r: (-r["answers"], -r["accepted"], r["member_id"])
+        )
+        rows = [{"rank": n, **r} for n, r in enumerate(ranked[: self.params.top], 1)]
+        cols = ["rank", "member_id", "display_name", "answers", "accepted"]
+        return Result(DEFINITIONS["top-answerers"], self.params, cols, rows)
 
     # -- concentration and influence (analytics/concentration.py, analytics/influence.py) ------
 
