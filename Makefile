@@ -10,7 +10,7 @@ install:
 	$(PYTHON) -m pip install .
 
 dev:
-	$(PYTHON) -m pip install -e '.[dev]'
+	$(PYTHON) -m pip install -e '.[dev,perceval,spark]'
 
 lint:
 	ruff check src tests bench scripts

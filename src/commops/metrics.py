@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from commops.analytics.engine import Engine
+from commops.analytics.engine import Engine, spark_backend
 from commops.analytics.metrics import DEFINITIONS, Definition, Metrics, Params, Result
 from commops.analytics.snapshot import Snapshot
 from commops.errors import UsageError
@@ -45,18 +45,24 @@ def _params(values: dict[str, Any]) -> Params:
     return Params(**values)
 
 
-def _metrics(workspace: str | Path | None, params: Params) -> tuple[Any, Metrics]:
+def _metrics(workspace: str | Path | None, params: Params, engine: str) -> tuple[Any, Metrics]:
+    if engine not in ("duckdb", "spark"):
+        raise UsageError(f"engine {engine!r}: use duckdb or spark")
     ws = open_workspace(Path(workspace) if workspace is not None else None)
     Snapshot(ws.snapshot_dir).refresh(ws.store)
-    return ws, Metrics(Engine(ws.snapshot_dir), params)
+    backend = spark_backend() if engine == "spark" else None
+    return ws, Metrics(Engine(ws.snapshot_dir, backend=backend), params)
 
 
-def compute(name: str, *, workspace: str | Path | None = None, **params: Any) -> Result:
+def compute(
+    name: str, *, workspace: str | Path | None = None, engine: str = "duckdb", **params: Any
+) -> Result:
     """One metric's result (its definition, the parameters used, columns and rows).
-    ``workspace``: a folder with commops.toml (default: as the CLI finds it)."""
+    ``workspace``: a folder with commops.toml (default: as the CLI finds it); ``engine``:
+    ``duckdb`` (in process) or ``spark`` (the same definitions on PySpark)."""
     if name not in DEFINITIONS:
         raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
-    ws, m = _metrics(workspace, _params(params))
+    ws, m = _metrics(workspace, _params(params), engine)
     try:
         return m.run(name)
     finally:
@@ -64,12 +70,17 @@ def compute(name: str, *, workspace: str | Path | None = None, **params: Any) ->
 
 
 def explain(
-    name: str, period: date, *, workspace: str | Path | None = None, **params: Any
+    name: str,
+    period: date,
+    *,
+    workspace: str | Path | None = None,
+    engine: str = "duckdb",
+    **params: Any,
 ) -> Result:
     """The activities behind one period's value of a series metric."""
     if name not in DEFINITIONS:
         raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
-    ws, m = _metrics(workspace, _params(params))
+    ws, m = _metrics(workspace, _params(params), engine)
     try:
         return m.explain(name, period)
     finally:

@@ -18,6 +18,45 @@ from commops.analytics.snapshot import (
 )
 
 
+def _spark_schema(schema: pa.Schema) -> Any:
+    """The snapshot's Arrow schema as a Spark schema (for an empty table)."""
+    from pyspark.sql import types as T
+
+    kinds = {
+        pa.int64(): T.LongType(),
+        pa.string(): T.StringType(),
+        pa.bool_(): T.BooleanType(),
+        pa.timestamp("us"): T.TimestampNTZType(),
+        pa.date32(): T.DateType(),
+    }
+    return T.StructType([T.StructField(f.name, kinds[f.type], True) for f in schema])
+
+
+def spark_backend(master: str | None = None) -> Any:
+    """An Ibis PySpark backend on a local (or given) Spark master, in UTC. Needs the `spark`
+    extra (`pip install 'commops[spark]'`) and Java 17."""
+    import os
+
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        from commops.errors import UsageError
+
+        raise UsageError(
+            "--engine spark needs PySpark", hint="pip install 'commops[spark]' (and Java 17)"
+        ) from None
+    session = (
+        SparkSession.builder.master(master or os.environ.get("COMMOPS_SPARK_MASTER", "local[2]"))
+        .appName("commops")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return ibis.pyspark.connect(session)
+
+
 class Engine:
     """Tables of the snapshot: ``activities`` (one row per activity, with its member, source and
     the member's bot and staff flags joined in), ``identities`` and ``sources``."""
@@ -26,22 +65,34 @@ class Engine:
         self.snapshot = Snapshot(snapshot_dir)
         self.con = backend if backend is not None else ibis.duckdb.connect()
         files = [str(p) for p in self.snapshot.activity_files()]
-        self.raw_activities: Table = (
-            self.con.read_parquet(files, table_name="raw_activities")
-            if files
-            else self.con.create_table("raw_activities", schema=ibis.schema(ACTIVITY_SCHEMA))
-        )
-        self.identities: Table = self._table(
-            self.snapshot.identities_path, IDENTITY_SCHEMA, "identities"
-        )
-        self.sources: Table = self._table(self.snapshot.sources_path, SOURCE_SCHEMA, "sources")
-        self.enrollments: Table = self._table(
+        self.raw_activities = self._read(files, ACTIVITY_SCHEMA, "raw_activities")
+        self.identities = self._table(self.snapshot.identities_path, IDENTITY_SCHEMA, "identities")
+        self.sources = self._table(self.snapshot.sources_path, SOURCE_SCHEMA, "sources")
+        self.enrollments = self._table(
             self.snapshot.enrollments_path, ENROLLMENT_SCHEMA, "enrollments"
         )
 
+    @property
+    def name(self) -> str:
+        return str(self.con.name)
+
     def _table(self, path: Path, schema: pa.Schema, name: str) -> Table:
-        if path.exists():
-            return self.con.read_parquet(str(path), table_name=name)
+        return self._read([str(path)] if path.exists() else [], schema, name)
+
+    def _read(self, files: list[str], schema: pa.Schema, name: str) -> Table:
+        """The Parquet files as one table (an empty one with the schema when there are none).
+        Spark reads them itself, all at once, as a temporary view."""
+        if self.con.name == "pyspark":
+            session = self.con._session
+            frame = (
+                session.read.parquet(*files)
+                if files
+                else session.createDataFrame([], schema=_spark_schema(schema))
+            )
+            frame.createOrReplaceTempView(name)
+            return self.con.table(name)
+        if files:
+            return self.con.read_parquet(files, table_name=name)
         return self.con.create_table(name, schema=ibis.schema(schema))
 
     def activities(self) -> Table:

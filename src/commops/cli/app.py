@@ -455,6 +455,11 @@ def _snapshot(*, rebuild: bool, as_json: bool) -> None:
         )
 
 
+class EngineName(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 class Period(StrEnum):
     day = "day"
     week = "week"
@@ -515,6 +520,14 @@ def metrics(
     review_every: Annotated[
         str, typer.Option(help="engagement-levels: when levels may go down: month, quarter, year.")
     ] = "quarter",
+    engine: Annotated[
+        EngineName,
+        typer.Option(
+            help="Where to compute: DuckDB in this process, or Spark (the same definitions over "
+            "the same Parquet files; `pip install 'commops[spark]'`, Java 17; "
+            "$COMMOPS_SPARK_MASTER, default local[2])."
+        ),
+    ] = EngineName.duckdb,
     explain: Annotated[
         str | None,
         typer.Option(
@@ -584,7 +597,12 @@ def metrics(
         # Another machine may have synced into a shared database: bring the snapshot up to date
         # (only what changed is written).
         Snapshot(ws.snapshot_dir).refresh(ws.store)
-        m = Metrics(Engine(ws.snapshot_dir), params)
+        backend = None
+        if engine is EngineName.spark:
+            from commops.analytics.engine import spark_backend
+
+            backend = spark_backend()
+        m = Metrics(Engine(ws.snapshot_dir, backend=backend), params)
         if name is not None and explain_at is not None:
             results = [m.explain(name, explain_at)]
         elif name is not None:
