@@ -678,7 +678,8 @@ def test_error_unknown_metric(tmp_path: Path) -> None:
         "time-to-first-response, time-to-merge, change-requests, issue-age, releases, funnel, "
         "conversion, absence-factor, elephant-factor, onion-tiers, developer-activity, "
         "repository-activity, community-openrank, engagement-levels, community-support, "
-        "unanswered-questions, top-answerers, commits, merged-prs, top-contributors, totals",
+        "unanswered-questions, top-answerers, downloads, watchers, commits, merged-prs, "
+        "top-contributors, totals",
     ]
 
 

@@ -402,3 +402,64 @@ def test_community_support_questions_answers_and_staff(org: Workspace) -> None:
     Snapshot(org.snapshot_dir).refresh(org.store)
     (staffed,) = metrics(org).run("community-support").rows
     assert (staffed["answered"], staffed["by_community"], staffed["community_share"]) == (1, 0, 0.0)
+
+
+# -- adoption from observations -------------------------------------------------------------------
+
+
+def test_downloads_and_watchers_from_readings(sqlite_workspace: Workspace) -> None:
+    from datetime import datetime
+
+    from commops.analytics.snapshot import Snapshot
+    from commops.store.models import Observation, Source
+
+    ws = sqlite_workspace
+    with ws.store.session() as session:
+        src = Source(
+            name="dl",
+            kind="downloads",
+            location="pypi:demo",
+            options={},
+            created_at=datetime(2024, 1, 1),
+            status={},
+        )
+        session.add(src)
+        session.flush()
+        readings = [
+            # pypi: daily counts
+            ("pypi:demo:downloads", datetime(2024, 1, 30), "count", 10),
+            ("pypi:demo:downloads", datetime(2024, 1, 31), "count", 5),
+            ("pypi:demo:downloads", datetime(2024, 2, 1), "count", 7),
+            # Docker pulls: a running counter; the first reading adds nothing, a drop nothing
+            ("docker:demo/app:pulls", datetime(2024, 1, 10), "counter", 1000),
+            ("docker:demo/app:pulls", datetime(2024, 1, 20), "counter", 1100),
+            ("docker:demo/app:pulls", datetime(2024, 2, 5), "counter", 1090),
+            ("docker:demo/app:pulls", datetime(2024, 2, 25), "counter", 1200),
+            # watchers of two repositories
+            ("github:o/a:watchers", datetime(2024, 1, 15), "counter", 3),
+            ("github:o/b:watchers", datetime(2024, 1, 16), "counter", 4),
+            ("github:o/a:watchers", datetime(2024, 3, 2), "counter", 5),
+        ]
+        for series, at, kind, value in readings:
+            session.add(
+                Observation(
+                    source_id=src.id,
+                    series=series,
+                    observed_at=at,
+                    kind=kind,
+                    value=value,
+                    decreased=False,
+                    attributes={},
+                )
+            )
+    Snapshot(ws.snapshot_dir).refresh(ws.store)
+    got = [(r["period"], r["channel"], r["downloads"]) for r in metrics(ws).run("downloads").rows]
+    assert got == [
+        (date(2024, 1, 1), "docker:demo/app", 100),
+        (date(2024, 1, 1), "pypi:demo", 15),
+        (date(2024, 2, 1), "docker:demo/app", 110),  # 1090 after 1100 adds 0, then +110
+        (date(2024, 2, 1), "pypi:demo", 7),
+    ]
+    watchers = [(r["period"], r["watchers"]) for r in metrics(ws).run("watchers").rows]
+    # Jan: 3 + 4; Feb: nothing new, the last readings hold; Mar: 5 + 4.
+    assert watchers == [(date(2024, 1, 1), 7), (date(2024, 2, 1), 7), (date(2024, 3, 1), 9)]

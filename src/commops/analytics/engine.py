@@ -13,6 +13,7 @@ from commops.analytics.snapshot import (
     ACTIVITY_SCHEMA,
     ENROLLMENT_SCHEMA,
     IDENTITY_SCHEMA,
+    OBSERVATION_SCHEMA,
     SOURCE_SCHEMA,
     Snapshot,
 )
@@ -28,6 +29,7 @@ def _spark_schema(schema: pa.Schema) -> Any:
         pa.bool_(): T.BooleanType(),
         pa.timestamp("us"): T.TimestampNTZType(),
         pa.date32(): T.DateType(),
+        pa.float64(): T.DoubleType(),
     }
     return T.StructType([T.StructField(f.name, kinds[f.type], True) for f in schema])
 
@@ -70,6 +72,9 @@ class Engine:
         self.sources = self._table(self.snapshot.sources_path, SOURCE_SCHEMA, "sources")
         self.enrollments = self._table(
             self.snapshot.enrollments_path, ENROLLMENT_SCHEMA, "enrollments"
+        )
+        self.observations = self._table(
+            self.snapshot.observations_path, OBSERVATION_SCHEMA, "observations"
         )
 
     @property

@@ -377,6 +377,24 @@ DEFINITIONS = {
             "Orbit; CHAOSS Community Support",
         ),
         Definition(
+            "downloads",
+            "Downloads",
+            "table",
+            "per period and channel (pypi:NAME, npm:NAME, docker:NS/REPO, "
+            "github-releases:OWNER/REPO): daily counts summed; running counters (Docker pulls, "
+            "release asset downloads) as the sum of their increases between consecutive readings "
+            "(a first reading, or a counter that went down, adds nothing)",
+            "CHAOSS Downloads; OpenDigger",
+        ),
+        Definition(
+            "watchers",
+            "Watchers",
+            "series",
+            "at the end of each period: the last reading of every repository's watchers counter "
+            "(the latest one read up to then), summed over repositories",
+            "CHAOSS; GitHub subscribers_count",
+        ),
+        Definition(
             "commits",
             "Commits",
             "series",
@@ -663,6 +681,7 @@ class Metrics:
             "inactive-contributors": self.inactive_contributors,
             "absence-factor": self.absence_factor,
             "elephant-factor": self.elephant_factor,
+            "watchers": self.watchers,
             "commits": self.commits,
             "merged-prs": self.merged_prs,
         }[name]
@@ -763,12 +782,72 @@ class Metrics:
             "community-support": self.community_support,
             "unanswered-questions": self.unanswered_questions,
             "top-answerers": self.top_answerers,
+            "downloads": self.downloads,
         }
         if name in tables:
             return tables[name]()
         if name in DEFINITIONS:
             return self.one_series(name)
         raise UsageError(f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}")
+
+    # -- adoption read from observations --------------------------------------------------------
+
+    def readings(self) -> list[dict[str, Any]]:
+        o = self.engine.observations
+        src = self.engine.sources
+        j = o.join(src, o.source_id == src.source_id).select(
+            "source", "series", "observed_at", "kind", "value"
+        )
+        if self.params.sources:
+            j = j.filter(j.source.isin(list(self.params.sources)))
+        rows: list[dict[str, Any]] = j.order_by(["series", "observed_at"]).to_pyarrow().to_pylist()
+        return rows
+
+    def downloads(self) -> Result:
+        per: dict[tuple[date, str], float] = {}
+        previous: dict[str, float] = {}
+        for r in self.readings():
+            series = r["series"]
+            is_download = series.startswith(("pypi:", "npm:", "github-releases:")) or (
+                series.startswith("docker:") and series.endswith(":pulls")
+            )
+            if not is_download:
+                continue
+            if r["kind"] == "count":
+                amount: float | None = r["value"]
+            else:
+                before = previous.get(series)
+                amount = None if before is None else max(r["value"] - before, 0.0)
+                previous[series] = r["value"]
+            if amount is None or not self._in(r["observed_at"]):
+                continue
+            channel = ":".join(series.split(":")[:2])
+            key = (self._floor(r["observed_at"].date()), channel)
+            per[key] = per.get(key, 0.0) + amount
+        rows = [
+            {"period": period, "channel": channel, "downloads": round(value)}
+            for (period, channel), value in sorted(per.items())
+        ]
+        return Result(
+            DEFINITIONS["downloads"], self.params, ["period", "channel", "downloads"], rows
+        )
+
+    def watchers(self) -> dict[date, int]:
+        last: dict[str, list[tuple[datetime, float]]] = {}
+        for r in self.readings():
+            if r["series"].endswith(":watchers") and r["kind"] == "counter":
+                last.setdefault(r["series"], []).append((r["observed_at"], r["value"]))
+        seen = {self._floor(t.date()) for values in last.values() for t, _ in values}
+        out: dict[date, int] = {}
+        for period in self.periods(seen) if seen else []:
+            end = datetime.combine(self._next(period), datetime.min.time())
+            total = 0.0
+            for values in last.values():
+                known = [v for t, v in values if t < end]
+                if known:
+                    total += known[-1]
+            out[period] = int(total)
+        return out
 
     # -- funnel -------------------------------------------------------------------------------
 

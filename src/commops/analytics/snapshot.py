@@ -5,6 +5,7 @@ Layout under the workspace's snapshot folder::
     activities/source=<id>/part-<first id>-<last id>.parquet
     identities.parquet   identity -> member map, with bot and staff flags
     enrollments.parquet  members' dated affiliations (organization name, start, end, origin)
+    observations.parquet dated readings: downloads, watchers, stars counters (small: rewritten)
     sources.parquet
     state.json           which part files are current, per source
 
@@ -30,7 +31,15 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
 from commops.store.db import Store
-from commops.store.models import Activity, Enrollment, Identity, Member, Organization, Source
+from commops.store.models import (
+    Activity,
+    Enrollment,
+    Identity,
+    Member,
+    Observation,
+    Organization,
+    Source,
+)
 
 FORMAT = 3
 MAX_PARTS = 16
@@ -56,6 +65,15 @@ ACTIVITY_SCHEMA = pa.schema(
         ("insertions", pa.int64()),
         ("deletions", pa.int64()),
         ("files_changed", pa.int64()),
+    ]
+)
+OBSERVATION_SCHEMA = pa.schema(
+    [
+        ("source_id", pa.int64()),
+        ("series", pa.string()),
+        ("observed_at", pa.timestamp("us")),
+        ("kind", pa.string()),
+        ("value", pa.float64()),
     ]
 )
 ENROLLMENT_SCHEMA = pa.schema(
@@ -204,6 +222,10 @@ class Snapshot:
         return self.root / "enrollments.parquet"
 
     @property
+    def observations_path(self) -> Path:
+        return self.root / "observations.parquet"
+
+    @property
     def sources_path(self) -> Path:
         return self.root / "sources.parquet"
 
@@ -323,6 +345,23 @@ class Snapshot:
                 schema=ENROLLMENT_SCHEMA,
             ),
             self.enrollments_path,
+        )
+        with store.session() as session:
+            readings = session.execute(
+                select(
+                    Observation.source_id,
+                    Observation.series,
+                    Observation.observed_at,
+                    Observation.kind,
+                    Observation.value,
+                ).order_by(Observation.id)
+            ).all()
+        _write_atomic(
+            pa.Table.from_pylist(
+                [dict(zip(OBSERVATION_SCHEMA.names, r, strict=True)) for r in readings],
+                schema=OBSERVATION_SCHEMA,
+            ),
+            self.observations_path,
         )
 
     def _sweep(self, sources: dict[str, Any]) -> None:
