@@ -498,6 +498,9 @@ def test_metrics_named_json_with_options(synced: Cli) -> None:
         "core_share": 0.8,
         "regular_share": 0.95,
         "review_every": "quarter",
+        "channels": [],
+        "organizations": [],
+        "tags": [],
         "top": 10,
     }
     assert out["rows"] == [{"period": "2024-01-01", "merged_prs": 3}]

@@ -512,6 +512,9 @@ def test_result_json_states_definition_and_params(history: Workspace) -> None:
         "core_share": 0.8,
         "regular_share": 0.95,
         "review_every": "quarter",
+        "channels": [],
+        "organizations": [],
+        "tags": [],
         "top": 10,
     }
     assert out["rows"] == [

@@ -463,3 +463,35 @@ def test_downloads_and_watchers_from_readings(sqlite_workspace: Workspace) -> No
     watchers = [(r["period"], r["watchers"]) for r in metrics(ws).run("watchers").rows]
     # Jan: 3 + 4; Feb: nothing new, the last readings hold; Mar: 5 + 4.
     assert watchers == [(date(2024, 1, 1), 7), (date(2024, 2, 1), 7), (date(2024, 3, 1), 9)]
+
+
+# -- cuts -----------------------------------------------------------------------------------------
+
+
+def test_cut_by_channel_tag_and_organisation(org: Workspace) -> None:
+    from commops.analytics.snapshot import Snapshot
+    from commops.identity.audit import find_member
+    from commops.identity.orgs import enroll, ensure_organization
+    from commops.store.models import Member
+
+    # docs#1 by writer is the only item in octo-org/docs.
+    docs = metrics(org, channels=("octo-org/docs",)).run("time-to-first-response").rows
+    assert [(r["item_type"], r["opened"]) for r in docs] == [("issue", 1)]
+    with org.store.session() as session:
+        user2 = find_member(session, "user2")
+        member = session.get(Member, user2)
+        assert member is not None
+        member.tags = ["ambassador"]
+        ensure_organization(session, "Acme")
+        # user0 is with Acme from 2024-01-10: PR 12 (Jan 12) counts for Acme, issue 4 (Jan 4)
+        # does not.
+        enroll(session, find_member(session, "user0"), "Acme", start=date(2024, 1, 10), actor="t")
+    Snapshot(org.snapshot_dir).refresh(org.store)
+    tagged = metrics(org, tags=("ambassador",), new_by="pr-opened").run("new-contributors")
+    assert series(tagged) == [(date(2024, 1, 1), 1)]  # user2 alone
+    dev = metrics(org, organizations=("Acme",)).run("developer-activity").rows
+    assert [(r["display_name"], r["open_issue"], r["open_pull"]) for r in dev] == [
+        ("user0", 2, 2)  # issues 16, 20 (after Jan 10; 8 is before); PRs 12, 24
+    ]
+    none = metrics(org, organizations=("Nobody Inc",)).run("active-contributors")
+    assert none.rows == []

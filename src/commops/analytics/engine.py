@@ -120,6 +120,7 @@ class Engine:
             i.platform,
             i.is_bot,
             i.is_staff,
+            i.member_tags,
             a.channel,
             a.target,
             a.title,

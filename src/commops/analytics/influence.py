@@ -117,11 +117,11 @@ def credited_events(metrics: Metrics) -> Table:
         credited=ibis.ifelse(merged, j.object_identity_id.coalesce(j.opener), j.actor_identity_id),
     ).view()  # a projection of a join cannot be joined on a computed column without a view
     i = metrics.engine.identities.select(
-        "identity_id", "member_id", "display_name", "is_bot", "is_staff"
+        "identity_id", "member_id", "display_name", "is_bot", "is_staff", "member_tags"
     )
     t = j.join(i, [("credited", "identity_id")]).drop("credited")
-    t = metrics.drop_people(t)
-    return metrics.in_range(t, "occurred_at").drop("is_bot", "is_staff")
+    t = metrics.cut(metrics.drop_people(t))  # channels, organisations, tags of the credited
+    return metrics.in_range(t, "occurred_at").drop("is_bot", "is_staff", "member_tags")
 
 
 def activity_counts(metrics: Metrics) -> Table:

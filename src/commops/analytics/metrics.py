@@ -65,6 +65,11 @@ class Params:
     until: date | None = None  # inclusive
     period: str = "month"
     sources: tuple[str, ...] = ()
+    # Cuts: only activities in these channels (repositories, forum categories), by members
+    # enrolled in these organisations on the activity's day, by members with these tags.
+    channels: tuple[str, ...] = ()
+    organizations: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
     include_bots: bool = False
     include_staff: bool = False
     top: int = 10
@@ -129,7 +134,9 @@ class Result:
         params = asdict(self.params)
         for k in ("since", "until"):
             params[k] = params[k].isoformat() if params[k] else None
-        params["sources"] = list(self.params.sources)
+        for key, value in params.items():
+            if isinstance(value, tuple):
+                params[key] = list(value)
         return {
             "metric": self.definition.name,
             "title": self.definition.title,
@@ -446,8 +453,34 @@ class Metrics:
         t = self.engine.activities()
         if self.params.sources:
             t = t.filter(t.source.isin(list(self.params.sources)))
+        t = self.cut(t)
         if drop_people:
             t = self.drop_people(t)
+        return t
+
+    def cut(self, t: Table) -> Table:
+        """Keep the rows of the chosen channels, organisations and member tags."""
+        p = self.params
+        if p.channels:
+            t = t.filter(t.channel.isin(list(p.channels)))
+        if p.tags:
+            tagged = [t.member_tags.fill_null("").contains(f"|{tag}|") for tag in p.tags]
+            any_tag = tagged[0]
+            for more in tagged[1:]:
+                any_tag = any_tag | more
+            t = t.filter(any_tag)
+        if p.organizations:
+            e = self.engine.enrollments
+            e = e.filter(e.organization.isin(list(p.organizations)))
+            day = t.occurred_at.cast("date")
+            t = t.semi_join(
+                e,
+                [
+                    t.member_id == e.member_id,
+                    e.start_date.isnull() | (e.start_date <= day),
+                    e.end_date.isnull() | (e.end_date >= day),
+                ],
+            )
         return t
 
     def drop_people(self, t: Table, *, unless: Any = None) -> Table:
@@ -532,10 +565,11 @@ class Metrics:
             "display_name",
             "is_bot",
             "is_staff",
+            "member_tags",
         )
         if self.params.sources:
             j = j.filter(j.source.isin(list(self.params.sources)))
-        return self.drop_people(j)
+        return self.drop_people(self.cut(j))
 
     def returning_contributors(self) -> dict[date, int]:
         c = self.contributions()

@@ -41,7 +41,7 @@ from commops.store.models import (
     Source,
 )
 
-FORMAT = 3
+FORMAT = 4
 MAX_PARTS = 16
 CHUNK = 50_000
 
@@ -97,6 +97,7 @@ IDENTITY_SCHEMA = pa.schema(
         ("display_name", pa.string()),
         ("is_bot", pa.bool_()),
         ("is_staff", pa.bool_()),
+        ("member_tags", pa.string()),  # the member's tags, "|"-joined and "|"-enclosed
     ]
 )
 SOURCE_SCHEMA = pa.schema(
@@ -318,12 +319,16 @@ class Snapshot:
                     Member.display_name,
                     Member.is_bot,
                     Member.is_staff,
+                    Member.tags,
                 )
                 .join(Member, Member.id == Identity.member_id)
                 .order_by(Identity.id)
             ).all()
         table = pa.Table.from_pylist(
-            [dict(zip(IDENTITY_SCHEMA.names, row, strict=True)) for row in rows],
+            [
+                dict(zip(IDENTITY_SCHEMA.names, (*row[:-1], _tags(row[-1])), strict=True))
+                for row in rows
+            ],
             schema=IDENTITY_SCHEMA,
         )
         _write_atomic(table, self.identities_path)
@@ -372,3 +377,12 @@ class Snapshot:
         for path in folder.rglob("*.parquet*"):
             if path not in keep:
                 path.unlink()
+
+
+def _tags(tags: Any) -> str | None:
+    """``["ambassador", "tsc"]`` -> ``"|ambassador|tsc|"``: a plain string any engine can
+    search for ``"|ambassador|"`` in."""
+    if isinstance(tags, str):
+        tags = json.loads(tags)
+    clean = [str(t).replace("|", "/") for t in tags or []]
+    return "|" + "|".join(clean) + "|" if clean else None

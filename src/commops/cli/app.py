@@ -481,6 +481,19 @@ def metrics(
     until: Annotated[str | None, typer.Option(help="Last day (YYYY-MM-DD), inclusive.")] = None,
     period: Annotated[Period, typer.Option(help="Bucket for series.")] = Period.month,
     source: Annotated[list[str] | None, typer.Option(help="Only this source (repeatable).")] = None,
+    channel: Annotated[
+        list[str] | None,
+        typer.Option(help="Only this channel: a repository, a forum category (repeatable)."),
+    ] = None,
+    organization: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only members enrolled in this organisation on the activity's day (repeatable)."
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="Only members with this tag (repeatable).")
+    ] = None,
     include_bots: Annotated[
         bool, typer.Option("--include-bots", help="Count bots' activity too.")
     ] = False,
@@ -580,6 +593,9 @@ def metrics(
         until=date_option("--until", until),
         period=period.value,
         sources=tuple(source or ()),
+        channels=tuple(channel or ()),
+        organizations=tuple(organization or ()),
+        tags=tuple(tag or ()),
         include_bots=include_bots,
         include_staff=include_staff,
         top=top,
