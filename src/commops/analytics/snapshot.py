@@ -194,6 +194,17 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _merge_atomic(parts: list[Path], path: Path) -> None:
+    """Many part files as one, streamed: one part in memory at a time (a source of ten million
+    activities is merged in the memory of fifty thousand)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with pq.ParquetWriter(tmp, ACTIVITY_SCHEMA, compression="zstd") as writer:
+        for part in parts:
+            writer.write_table(pq.read_table(part, schema=ACTIVITY_SCHEMA))
+    os.replace(tmp, path)
+
+
 class Snapshot:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -284,9 +295,8 @@ class Snapshot:
                 files.append(name)
                 stats.appended += table.num_rows
             if len(files) > MAX_PARTS:
-                merged = pa.concat_tables([pq.read_table(self.root / f) for f in files])
                 name = f"{folder}/part-{1:012d}-{max_id:012d}-c.parquet"
-                _write_atomic(merged, self.root / name)
+                _merge_atomic([self.root / f for f in files], self.root / name)
                 files = [name]
             new_sources[str(sid)] = {"count": count, "max_id": max_id, "files": files}
         self._write_people(store)
