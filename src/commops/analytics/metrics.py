@@ -444,6 +444,7 @@ class Metrics:
         self.engine = engine
         self.params = params
         self.unit = PERIODS[params.period]
+        self._items_cache: list[dict[str, Any]] | None = None
 
     # -- building blocks --------------------------------------------------------------------
 
@@ -1234,8 +1235,10 @@ class Metrics:
         return self.drop_people(out)
 
     def _item_rows(self) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = self.items().to_pyarrow().to_pylist()
-        return rows
+        """The items, read once per ``Metrics`` (four metrics share them)."""
+        if self._items_cache is None:
+            self._items_cache = self.items().to_pyarrow().to_pylist()
+        return self._items_cache
 
     def _in(self, when: datetime | None) -> bool:
         if when is None:
