@@ -177,3 +177,27 @@ def replay() -> Iterator[Replay]:
     """A real HTTP server on 127.0.0.1 replaying recorded responses (tests/replay.py)."""
     with Replay() as server:
         yield server
+
+
+@pytest.fixture
+def history(git_repo: GitRepo, sqlite_workspace: Workspace) -> Workspace:
+    """The hand-counted git history of test_metrics.py, imported (SQLite)."""
+    from test_metrics import add_and_sync, build_history
+
+    build_history(git_repo)
+    add_and_sync(sqlite_workspace, git_repo, "repo")
+    return sqlite_workspace
+
+
+@pytest.fixture
+def org(sqlite_workspace: Workspace, replay: Replay) -> Workspace:
+    """The hand-counted GitHub organisation of test_github.py (``build_org``), synced."""
+    from commops.sync import sync_workspace
+    from test_github import FakeHub, add_org, build_org
+
+    hub = FakeHub(replay)
+    build_org(hub)
+    add_org(sqlite_workspace, hub)
+    (result,) = sync_workspace(sqlite_workspace)
+    assert result.ok, result.error
+    return sqlite_workspace

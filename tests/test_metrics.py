@@ -127,13 +127,6 @@ def add_and_sync(ws: Workspace, repo: GitRepo, name: str) -> None:
     assert result.ok, result.error
 
 
-@pytest.fixture
-def history(git_repo: GitRepo, sqlite_workspace: Workspace) -> Workspace:
-    build_history(git_repo)
-    add_and_sync(sqlite_workspace, git_repo, "repo")
-    return sqlite_workspace
-
-
 def metrics(ws: Workspace, **params: Any) -> Metrics:
     return Metrics(Engine(ws.snapshot_dir), Params(**params))
 

@@ -21,10 +21,6 @@ from commops.analytics.metrics import DEFINITIONS, Metrics, Params
 from commops.cli import app
 from commops.errors import UsageError
 from commops.workspace import Workspace
-from conftest import GitRepo
-from replay import Replay
-from test_github import FakeHub, add_org, build_org
-from test_metrics import add_and_sync, build_history
 
 
 def metrics(ws: Workspace, **params: Any) -> Metrics:
@@ -34,25 +30,6 @@ def metrics(ws: Workspace, **params: Any) -> Metrics:
 def series(result: Any) -> list[tuple[Any, ...]]:
     col = result.columns[1]
     return [(r["period"], r[col]) for r in result.rows if r[col]]
-
-
-@pytest.fixture
-def history(git_repo: GitRepo, sqlite_workspace: Workspace) -> Workspace:
-    build_history(git_repo)
-    add_and_sync(sqlite_workspace, git_repo, "repo")
-    return sqlite_workspace
-
-
-@pytest.fixture
-def org(sqlite_workspace: Workspace, replay: Replay) -> Workspace:
-    hub = FakeHub(replay)
-    build_org(hub)
-    add_org(sqlite_workspace, hub)
-    from commops.sync import sync_workspace
-
-    (result,) = sync_workspace(sqlite_workspace)
-    assert result.ok, result.error
-    return sqlite_workspace
 
 
 # -- contributors -------------------------------------------------------------------------------

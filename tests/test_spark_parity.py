@@ -21,12 +21,7 @@ if shutil.which("java") is None:
 
 from commops.analytics.engine import Engine, spark_backend
 from commops.analytics.metrics import DEFINITIONS, Metrics, Params
-from commops.sync import sync_workspace
 from commops.workspace import Workspace
-from conftest import GitRepo
-from replay import Replay
-from test_github import FakeHub, add_org, build_org
-from test_metrics import add_and_sync, build_history
 
 # The defaults, and one set that changes every choice a metric makes on its own (each Spark
 # query takes about a second on two cores: the whole catalogue twice per dataset).
@@ -57,23 +52,6 @@ def spark() -> Iterator[Any]:
     backend = spark_backend("local[2]")
     yield backend
     backend._session.stop()
-
-
-@pytest.fixture
-def history(git_repo: GitRepo, sqlite_workspace: Workspace) -> Workspace:
-    build_history(git_repo)
-    add_and_sync(sqlite_workspace, git_repo, "repo")
-    return sqlite_workspace
-
-
-@pytest.fixture
-def org(sqlite_workspace: Workspace, replay: Replay) -> Workspace:
-    hub = FakeHub(replay)
-    build_org(hub)
-    add_org(sqlite_workspace, hub)
-    (result,) = sync_workspace(sqlite_workspace)
-    assert result.ok, result.error
-    return sqlite_workspace
 
 
 def same(a: Any, b: Any) -> bool:
