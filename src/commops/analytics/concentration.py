@@ -24,13 +24,11 @@ from typing import Any, Literal, get_args
 import ibis
 import pyarrow as pa
 from ibis.expr.types import Table
-from sqlalchemy import select
 
 from commops.analytics.metrics import Metrics
-from commops.analytics.snapshot import ENROLLMENT_SCHEMA
+from commops.analytics.snapshot import read_enrollments
 from commops.errors import UsageError
 from commops.store.db import Store
-from commops.store.models import Enrollment, Organization
 
 Rule = Literal["strict", "at-least"]
 Unaffiliated = Literal["exclude", "as-one", "each"]
@@ -184,21 +182,9 @@ def member_contributions(metrics: Metrics) -> Table:
 
 
 def enrollments_table(store: Store) -> pa.Table:
-    """Every enrollment as (member_id, organization, start_date, end_date, origin)."""
-    with store.session() as session:
-        rows = session.execute(
-            select(
-                Enrollment.member_id,
-                Organization.name,
-                Enrollment.start_date,
-                Enrollment.end_date,
-                Enrollment.origin,
-            ).join(Organization, Organization.id == Enrollment.organization_id)
-        ).all()
-    return pa.Table.from_pylist(
-        [dict(zip(ENROLLMENT_SCHEMA.names, r, strict=True)) for r in rows],
-        schema=ENROLLMENT_SCHEMA,
-    )
+    """Every enrollment as (member_id, organization, start_date, end_date, origin), read from
+    the store (the snapshot writes the same table to ``enrollments.parquet``)."""
+    return read_enrollments(store)
 
 
 def affiliated_contributions(metrics: Metrics, enrollments: pa.Table | Table) -> Table:

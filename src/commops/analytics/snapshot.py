@@ -194,6 +194,26 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def read_enrollments(store: Store) -> pa.Table:
+    """Every enrollment as (member_id, organization, start_date, end_date, origin)."""
+    with store.session() as session:
+        rows = session.execute(
+            select(
+                Enrollment.member_id,
+                Organization.name,
+                Enrollment.start_date,
+                Enrollment.end_date,
+                Enrollment.origin,
+            )
+            .join(Organization, Organization.id == Enrollment.organization_id)
+            .order_by(Enrollment.id)
+        ).all()
+    return pa.Table.from_pylist(
+        [dict(zip(ENROLLMENT_SCHEMA.names, r, strict=True)) for r in rows],
+        schema=ENROLLMENT_SCHEMA,
+    )
+
+
 def _merge_atomic(parts: list[Path], path: Path) -> None:
     """Many part files as one, streamed: one part in memory at a time (a source of ten million
     activities is merged in the memory of fifty thousand)."""
@@ -342,25 +362,7 @@ class Snapshot:
             schema=IDENTITY_SCHEMA,
         )
         _write_atomic(table, self.identities_path)
-        with store.session() as session:
-            enrolled = session.execute(
-                select(
-                    Enrollment.member_id,
-                    Organization.name,
-                    Enrollment.start_date,
-                    Enrollment.end_date,
-                    Enrollment.origin,
-                )
-                .join(Organization, Organization.id == Enrollment.organization_id)
-                .order_by(Enrollment.id)
-            ).all()
-        _write_atomic(
-            pa.Table.from_pylist(
-                [dict(zip(ENROLLMENT_SCHEMA.names, r, strict=True)) for r in enrolled],
-                schema=ENROLLMENT_SCHEMA,
-            ),
-            self.enrollments_path,
-        )
+        _write_atomic(read_enrollments(store), self.enrollments_path)
         with store.session() as session:
             readings = session.execute(
                 select(
