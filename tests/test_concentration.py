@@ -18,12 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from commops.analytics.concentration import (
+    _smallest_top_set_array,
     absence_factor,
     absence_factor_series,
     affiliated_contributions,
@@ -31,6 +33,7 @@ from commops.analytics.concentration import (
     elephant_factor_series,
     enrollments_table,
     onion_tier_counts,
+    onion_tier_counts_array,
     onion_tiers,
     onion_tiers_series,
     organisation_contributions,
@@ -280,4 +283,24 @@ def test_elephant_factor_series_bad_mode_is_refused(
             metrics(sqlite_workspace),
             enrollments_table(sqlite_workspace.store),
             unaffiliated="none",  # type: ignore[arg-type]
+        )
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=500), max_size=40),
+    st.sampled_from(["strict", "at-least"]),
+    st.sampled_from([0.1, 0.25, 0.5, 0.8, 0.95]),
+)
+def test_array_forms_match_the_pure_functions(counts: list[int], rule: Any, share: float) -> None:
+    """The catalogue computes the absence factor and the onion tiers on numpy arrays; they
+    give what the pure functions give."""
+    assert _smallest_top_set_array(np.array(counts, dtype=np.int64), rule, share) == (
+        absence_factor(counts, rule=rule, threshold=share)
+    )
+    named = {f"m{n}": c for n, c in enumerate(counts) if c > 0}
+    positive = np.array(list(named.values()), dtype=np.int64)
+    assert onion_tier_counts_array(positive) == onion_tier_counts(onion_tiers(named))
+    if share < 0.95:
+        assert onion_tier_counts_array(positive, share, 0.95) == onion_tier_counts(
+            onion_tiers(named, share, 0.95)
         )

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from fractions import Fraction
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import ibis
+import numpy as np
 import pyarrow as pa
 from ibis.expr.types import Table
 
@@ -195,8 +196,7 @@ def affiliated_contributions(metrics: Metrics, enrollments: pa.Table | Table) ->
     (the rule of ``affiliations_at``; DuckDB's ``lower`` stands in for ``casefold``)."""
     c = metrics.in_range(metrics.contributions(), "occurred_at")
     e = ibis.memtable(enrollments) if isinstance(enrollments, pa.Table) else enrollments
-    day = c.occurred_at.cast("date")
-    c = c.select(c.id, c.member_id, c.occurred_at, day=day)
+    c = c.group_by([c.member_id, c.occurred_at.cast("date").name("day")]).aggregate(n=c.count())
     covers = (
         (c.member_id == e.member_id)
         & (e.start_date.isnull() | (e.start_date <= c.day))
@@ -208,21 +208,50 @@ def affiliated_contributions(metrics: Metrics, enrollments: pa.Table | Table) ->
         _s=j.start_date.fill_null(date(1, 1, 1)),
         _n=j.organization.lower(),
     )
-    w = ibis.window(group_by=j.id, order_by=[j._o, ibis.desc(j._s), j._n])
+    w = ibis.window(group_by=[j.member_id, j.day], order_by=[j._o, ibis.desc(j._s), j._n])
     j = j.mutate(_rank=ibis.row_number().over(w))
     j = j.filter(j._rank == 0)
-    return j.group_by([metrics.bucket(j, "occurred_at"), j.organization, j.member_id]).aggregate(
-        contributions=j.count()
+    return j.group_by([metrics.bucket(j, "day"), j.organization, j.member_id]).aggregate(
+        contributions=j.n.sum()
     )
 
 
-def _by_period(expr: Table, key: str) -> dict[date, list[dict[str, Any]]]:
-    out: dict[date, list[dict[str, Any]]] = {}
-    for row in expr.to_pyarrow().to_pylist():
-        out.setdefault(row["period"], []).append(row)
-    for rows in out.values():
-        rows.sort(key=lambda r: (str(r.get(key)), r["contributions"]))
-    return out
+def _member_periods(metrics: Metrics) -> dict[date, tuple[Any, Any]]:
+    """``member_contributions`` by period as (member ids, counts) numpy arrays, read once per
+    ``Metrics`` (the absence factor and the onion tiers share it)."""
+
+    def read() -> dict[date, tuple[Any, Any]]:
+        got = member_contributions(metrics).to_pyarrow()
+        periods = got.column("period").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        members = got.column("member_id").to_numpy(zero_copy_only=False)
+        counts = got.column("contributions").to_numpy(zero_copy_only=False).astype(np.int64)
+        order = np.lexsort((members, periods))
+        periods, members, counts = periods[order], members[order], counts[order]
+        cuts = np.flatnonzero(periods[1:] != periods[:-1]) + 1
+        bounds = zip(
+            np.concatenate(([0], cuts)), np.concatenate((cuts, [len(periods)])), strict=True
+        )
+        return {periods[a].astype(date): (members[a:b], counts[a:b]) for a, b in bounds if b > a}
+
+    return cast(dict[date, tuple[Any, Any]], metrics.memo("member_contributions", read))
+
+
+def _ranked_running(counts: Any) -> tuple[Any, Any, int]:
+    """Counts largest first, their running totals, and the total."""
+    ranked = np.sort(np.asarray(counts, dtype=np.int64))[::-1]
+    running = np.cumsum(ranked)
+    return ranked, running, int(running[-1]) if len(running) else 0
+
+
+def _smallest_top_set_array(counts: Any, rule: str, threshold: float) -> int:
+    """``_smallest_top_set`` over a numpy array (the same whole-number comparison)."""
+    _ranked, running, total = _ranked_running(counts)
+    if total == 0:
+        return 0
+    share = _fraction(threshold)
+    left, right = running * share.denominator, share.numerator * total
+    reached = (left > right) if rule == "strict" else (left >= right)
+    return int(np.argmax(reached)) + 1
 
 
 def _series(
@@ -236,13 +265,10 @@ def absence_factor_series(
 ) -> dict[date, int]:
     """The Contributor Absence Factor of each period (periods without contributions: 0)."""
     _check(rule, threshold)
-    per = _by_period(member_contributions(metrics), "member_id")
     return _series(
         metrics,
-        per,
-        lambda rows: absence_factor(
-            [int(r["contributions"]) for r in rows], rule=rule, threshold=threshold
-        ),
+        _member_periods(metrics),
+        lambda part: _smallest_top_set_array(part[1], rule, threshold),
         0,
     )
 
@@ -252,13 +278,18 @@ def organisation_contributions(
 ) -> dict[date, tuple[dict[str, int], dict[int, int]]]:
     """Per period: contributions per organisation, and per unaffiliated member."""
     out: dict[date, tuple[dict[str, int], dict[int, int]]] = {}
-    for row in affiliated_contributions(metrics, enrollments).to_pyarrow().to_pylist():
+    a = affiliated_contributions(metrics, enrollments)
+    loose_member = ibis.ifelse(a.organization.isnull(), a.member_id, ibis.null()).cast("int64")
+    g = a.group_by([a.period, a.organization, loose_member.name("member_id")]).aggregate(
+        contributions=a.contributions.sum()
+    )
+    for row in g.to_pyarrow().to_pylist():
         orgs, loose = out.setdefault(row["period"], ({}, {}))
         n = int(row["contributions"])
         if row["organization"] is None:
-            loose[row["member_id"]] = loose.get(row["member_id"], 0) + n
+            loose[row["member_id"]] = n
         else:
-            orgs[row["organization"]] = orgs.get(row["organization"], 0) + n
+            orgs[row["organization"]] = n
     return out
 
 
@@ -295,12 +326,44 @@ def onion_tiers_series(
 ) -> dict[date, dict[int, Tier]]:
     """Each period's tiers, by member id (periods without contributions: empty)."""
     onion_tiers({}, core, regular)  # checks the shares before any query
-    per = _by_period(member_contributions(metrics), "member_id")
+    per = _member_periods(metrics)
     out: dict[date, dict[int, Tier]] = {}
     for p in metrics.periods(set(per)):
-        counts = {str(r["member_id"]): int(r["contributions"]) for r in per.get(p, [])}
-        out[p] = {int(k): v for k, v in onion_tiers(counts, core, regular).items()}
+        members, counts = per.get(p, ((), ()))
+        by_member = {str(m): int(c) for m, c in zip(members, counts, strict=True)}
+        out[p] = {int(k): v for k, v in onion_tiers(by_member, core, regular).items()}
     return out
+
+
+def onion_tier_counts_series(
+    metrics: Metrics, *, core: float = 0.8, regular: float = 0.95
+) -> dict[date, dict[Tier, int]]:
+    """How many contributors each tier holds in each period: ``onion_tiers`` counted, computed
+    on arrays (the same cut-offs: a tier takes everyone with the count of the last one it
+    needs)."""
+    onion_tiers({}, core, regular)
+    per = _member_periods(metrics)
+    return {
+        p: onion_tier_counts_array(per[p][1] if p in per else (), core, regular)
+        for p in metrics.periods(set(per))
+    }
+
+
+def onion_tier_counts_array(
+    counts: Any, core: float = 0.8, regular: float = 0.95
+) -> dict[Tier, int]:
+    """``onion_tier_counts(onion_tiers(...))`` over a numpy array of counts, without names."""
+    ranked, running, total = _ranked_running(counts)
+    if total == 0:
+        return {"core": 0, "regular": 0, "casual": len(ranked)}
+    mins = []
+    for share in (core, regular):
+        exact = _fraction(share)
+        reached = running * exact.denominator >= exact.numerator * total
+        mins.append(int(ranked[int(np.argmax(reached))]))
+    n_core = int(np.count_nonzero((ranked >= mins[0]) & (ranked > 0)))
+    n_regular = int(np.count_nonzero((ranked >= mins[1]) & (ranked > 0))) - n_core
+    return {"core": n_core, "regular": n_regular, "casual": len(ranked) - n_core - n_regular}
 
 
 def onion_tier_counts(tiers: Mapping[Any, Tier]) -> dict[Tier, int]:

@@ -66,6 +66,7 @@ class Engine:
     def __init__(self, snapshot_dir: Path, backend: Any = None) -> None:
         self.snapshot = Snapshot(snapshot_dir)
         self.con = backend if backend is not None else ibis.duckdb.connect()
+        self._kept = 0
         files = [str(p) for p in self.snapshot.activity_files()]
         self.raw_activities = self._read(files, ACTIVITY_SCHEMA, "raw_activities")
         self.identities = self._table(self.snapshot.identities_path, IDENTITY_SCHEMA, "identities")
@@ -80,6 +81,27 @@ class Engine:
     @property
     def name(self) -> str:
         return str(self.con.name)
+
+    def materialize(self, expr: Table) -> Table:
+        """``expr`` computed once and kept in the engine (DuckDB: a temporary table; Spark: a
+        cached DataFrame as a temporary view) until ``release`` or the end of the engine."""
+        self._kept += 1
+        name = f"_commops_kept_{self._kept}"
+        if self.con.name == "pyspark":
+            frame = self.con._session.sql(str(self.con.compile(expr))).cache()
+            frame.createOrReplaceTempView(name)
+            return self.con.table(name)
+        return self.con.create_table(name, expr, temp=True)
+
+    def release(self, table: Table) -> None:
+        """Drop a table ``materialize`` made."""
+        name = table.get_name()
+        if self.con.name == "pyspark":
+            session = self.con._session
+            session.table(name).unpersist()
+            session.catalog.dropTempView(name)
+        else:
+            self.con.drop_table(name, force=True)
 
     def _table(self, path: Path, schema: pa.Schema, name: str) -> Table:
         return self._read([str(path)] if path.exists() else [], schema, name)

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import ibis
+import numpy as np
+import pyarrow as pa
 from ibis.expr.types import Table
 
 from commops.analytics.engine import Engine
@@ -439,25 +441,79 @@ DEFINITIONS = {
 }
 
 
+# The columns of the activities the metrics read (``Metrics.base``); the drill-down reads every
+# column of the snapshot instead.
+BASE_COLUMNS = (
+    "source_id",
+    "kind",
+    "occurred_at",
+    "actor_identity_id",
+    "object_identity_id",
+    "member_id",
+    "is_bot",
+    "is_staff",
+    "channel",
+    "target",
+    "contribution_type",
+    "is_merge",
+    "pr_number",
+    "committed_at",
+    "insertions",
+    "deletions",
+)
+
+
 class Metrics:
-    def __init__(self, engine: Engine, params: Params) -> None:
+    """The catalogue over one engine with one set of parameters.
+
+    With ``cache`` (the default) the activities the metrics read, the selected sources and
+    cuts applied and only the columns they use, are computed once and kept in the engine
+    (DuckDB: a temporary table; Spark: a cached DataFrame), so the metrics of one ``Metrics``
+    scan and join the Parquet snapshot once, not once each."""
+
+    def __init__(self, engine: Engine, params: Params, *, cache: bool = True) -> None:
         self.engine = engine
         self.params = params
         self.unit = PERIODS[params.period]
-        self._items_cache: list[dict[str, Any]] | None = None
+        self.cache = cache
+        self._base: Table | None = None
+        self._memo: dict[str, Any] = {}
 
     # -- building blocks --------------------------------------------------------------------
 
     def base(self, *, drop_people: bool = True) -> Table:
         """The activities of the selected sources, without bots' and staff members' (member
         flags) unless the parameters include them; ``drop_people=False`` keeps everyone."""
-        t = self.engine.activities()
-        if self.params.sources:
-            t = t.filter(t.source.isin(list(self.params.sources)))
-        t = self.cut(t)
+        if self._base is None:
+            t = self.engine.activities()
+            if self.params.sources:
+                t = t.filter(t.source.isin(list(self.params.sources)))
+            t = self.cut(t)
+            self._base = self.engine.materialize(t.select(*BASE_COLUMNS)) if self.cache else t
+        t = self._base
         if drop_people:
             t = self.drop_people(t)
         return t
+
+    def close(self) -> None:
+        """Drop what the metrics kept in the engine (otherwise it goes with the engine)."""
+        if self.cache and self._base is not None:
+            self.engine.release(self._base)
+        self._base = None
+        self._memo.clear()
+
+    def __enter__(self) -> Metrics:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s value, computed once per ``Metrics`` (results several metrics share,
+        such as the issues and pull requests, or the questions)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def cut(self, t: Table) -> Table:
         """Keep the rows of the chosen channels, organisations and member tags."""
@@ -616,12 +672,10 @@ class Metrics:
             self.bucket(j, "first_at").name("cohort"),
             self.bucket(j, "occurred_at").name("period"),
         ).distinct()
-        got = j.to_pyarrow().to_pylist()
-        cohorts: dict[date, set[int]] = {}
-        active: dict[tuple[date, date], set[int]] = {}
-        for r in got:
-            cohorts.setdefault(r["cohort"], set()).add(r["member_id"])
-            active.setdefault((r["cohort"], r["period"]), set()).add(r["member_id"])
+        got = j.group_by(["cohort", "period"]).aggregate(n=j.count()).to_pyarrow().to_pylist()
+        active = {(r["cohort"], r["period"]): int(r["n"]) for r in got}
+        # Everyone is active in their cohort's own period: that count is the cohort's size.
+        cohorts = {cohort: n for (cohort, period), n in active.items() if cohort == period}
         since, until = self.params.since, self.params.until
         periods = self.periods({r["period"] for r in got})
         index = {p: n for n, p in enumerate(periods)}
@@ -629,11 +683,11 @@ class Metrics:
         for cohort in sorted(cohorts):
             if (since and cohort < self._floor(since)) or (until and cohort > until):
                 continue
-            size = len(cohorts[cohort])
+            size = cohorts[cohort]
             for period in periods:
                 if period < cohort:
                     continue
-                n = len(active.get((cohort, period), ()))
+                n = active.get((cohort, period), 0)
                 rows.append(
                     {
                         "cohort": cohort,
@@ -734,7 +788,7 @@ class Metrics:
             0,
         )
         expr = (
-            t.group_by([t.member_id, t.display_name])
+            t.group_by(t.member_id)
             .aggregate(
                 commits=is_commit.sum(),
                 co_authored=(t.kind == "git:co_authored").sum(),
@@ -747,8 +801,10 @@ class Metrics:
             .limit(self.params.top)
         )
         rows = expr.to_pyarrow().to_pylist()
+        names = self._names()
         for rank, row in enumerate(rows, 1):
             row["rank"] = rank
+            row["display_name"] = names.get(row["member_id"])
             for k in ("commits", "co_authored", "contributions", "lines_changed"):
                 row[k] = int(row[k] or 0)
         cols = [
@@ -772,19 +828,29 @@ class Metrics:
     def totals(self) -> Result:
         c = self.in_range(self.contributions(), "occurred_at")
         commits = self.in_range(self.commit_rows(), "occurred_at")
-        nonmerge = commits.filter(~commits.is_merge.fill_null(False))
         first = self.in_range(self.first_contributions(), "first_at")
         prs = self.in_range(self.merged_pr_rows(), "merged_at")
+        merge = commits.is_merge.fill_null(False)
+        people = c.aggregate(
+            active=c.member_id.nunique(), first=c.occurred_at.min(), last=c.occurred_at.max()
+        )
+        work = commits.aggregate(
+            commits=commits.count(),
+            merges=merge.sum(),
+            insertions=commits.insertions.sum(where=~merge),
+            deletions=commits.deletions.sum(where=~merge),
+        )
+        p, w = people.to_pyarrow().to_pylist()[0], work.to_pyarrow().to_pylist()[0]
         row = {
-            "active_contributors": int(c.member_id.nunique().to_pyarrow().as_py() or 0),
+            "active_contributors": int(p["active"] or 0),
             "new_contributors": int(first.count().to_pyarrow().as_py() or 0),
-            "commits": int(commits.count().to_pyarrow().as_py() or 0),
-            "merge_commits": int(commits.is_merge.fill_null(False).sum().to_pyarrow().as_py() or 0),
+            "commits": int(w["commits"] or 0),
+            "merge_commits": int(w["merges"] or 0),
             "merged_prs": int(prs.count().to_pyarrow().as_py() or 0),
-            "insertions": int(nonmerge.insertions.sum().to_pyarrow().as_py() or 0),
-            "deletions": int(nonmerge.deletions.sum().to_pyarrow().as_py() or 0),
-            "first_activity": c.occurred_at.min().to_pyarrow().as_py(),
-            "last_activity": c.occurred_at.max().to_pyarrow().as_py(),
+            "insertions": int(w["insertions"] or 0),
+            "deletions": int(w["deletions"] or 0),
+            "first_activity": p["first"],
+            "last_activity": p["last"],
         }
         return Result(DEFINITIONS["totals"], self.params, list(row), [row])
 
@@ -886,8 +952,13 @@ class Metrics:
 
     # -- funnel -------------------------------------------------------------------------------
 
-    def funnel_firsts(self) -> dict[int, dict[str, datetime]]:
-        """Member -> level -> when the member first reached it (over all time)."""
+    def funnel_firsts(self) -> dict[str, Any]:
+        """When each member first reached each level (over all time): ``D0``, ``D1`` and
+        ``D2`` are ``datetime64[us]`` arrays aligned with ``member`` (NaT: not reached). Read
+        once per ``Metrics`` (the funnel and the conversion share it)."""
+        return cast(dict[str, Any], self.memo("funnel", self._funnel_firsts))
+
+    def _funnel_firsts(self) -> dict[str, Any]:
         t = self.base()
         parts = [
             t.filter(t.kind.isin(list(kinds))).select(
@@ -899,18 +970,25 @@ class Metrics:
         parts.append(o.select("member_id", "occurred_at", level=ibis.literal("D2")))
         u = ibis.union(*parts)
         firsts = u.group_by(["member_id", "level"]).aggregate(first_at=u.occurred_at.min())
-        out: dict[int, dict[str, datetime]] = {}
-        for r in firsts.to_pyarrow().to_pylist():
-            out.setdefault(r["member_id"], {})[r["level"]] = r["first_at"]
+        got = firsts.to_pyarrow()
+        members, where = np.unique(got.column("member_id").to_numpy(), return_inverse=True)
+        levels = got.column("level").to_numpy(zero_copy_only=False)
+        first_at = _times(got.column("first_at"))
+        out: dict[str, Any] = {"member": members}
+        for level in ("D0", "D1", "D2"):
+            column = np.full(len(members), np.datetime64("NaT"), dtype="datetime64[us]")
+            mask = levels == level
+            column[where[mask]] = first_at[mask]
+            out[level] = column
         return out
 
     def funnel(self) -> Result:
+        firsts = self.funnel_firsts()
         counts: dict[date, dict[str, int]] = {}
-        for levels in self.funnel_firsts().values():
-            for level, when in levels.items():
-                if self._in(when):
-                    row = counts.setdefault(self._floor(when.date()), {"D0": 0, "D1": 0, "D2": 0})
-                    row[level] += 1
+        for level in ("D0", "D1", "D2"):
+            when = firsts[level]
+            for period, idx in _groups(self._floor_array(when[self._in_array(when)])):
+                counts.setdefault(period, {"D0": 0, "D1": 0, "D2": 0})[level] = len(idx)
         zero = {"D0": 0, "D1": 0, "D2": 0}
         rows = [
             {"period": p, **{k.lower(): v for k, v in counts.get(p, zero).items()}}
@@ -919,43 +997,48 @@ class Metrics:
         return Result(DEFINITIONS["funnel"], self.params, ["period", "d0", "d1", "d2"], rows)
 
     def conversion(self) -> Result:
-        groups: dict[tuple[date, str], list[float | None]] = {}
-        for levels in self.funnel_firsts().values():
-            for a, b in TRANSITIONS:
-                start = levels.get(a)
-                if start is None or not self._in(start):
-                    continue
-                end = levels.get(b)
-                days = (end - start).total_seconds() / 86400 if end and end >= start else None
-                groups.setdefault((self._floor(start.date()), f"{a}→{b}"), []).append(days)
+        firsts = self.funnel_firsts()
         rows = []
-        for (period, step), values in sorted(groups.items()):
-            done = [v for v in values if v is not None]
-            stats = _stats(done, "days")
-            rows.append(
-                {
-                    "period": period,
-                    "step": step,
-                    "members": len(values),
-                    "converted": len(done),
-                    "rate": round(len(done) / len(values), 4),
-                    "p50_days": stats["p50_days"],
-                    "p90_days": stats["p90_days"],
-                }
-            )
+        for a, b in TRANSITIONS:
+            start, end = firsts[a], firsts[b]
+            keep = self._in_array(start)
+            days = (end[keep] - start[keep]) / np.timedelta64(86400, "s")
+            days[days < 0] = np.nan  # reached b before a: not a conversion from a
+            for period, idx in _groups(self._floor_array(start[keep])):
+                values = days[idx]
+                done = values[~np.isnan(values)]
+                stats = _stats(done, "days")
+                rows.append(
+                    {
+                        "period": period,
+                        "step": f"{a}→{b}",
+                        "members": len(values),
+                        "converted": len(done),
+                        "rate": round(len(done) / len(values), 4),
+                        "p50_days": stats["p50_days"],
+                        "p90_days": stats["p90_days"],
+                    }
+                )
+        rows.sort(key=lambda r: (r["period"], r["step"]))
         cols = ["period", "step", "members", "converted", "rate", "p50_days", "p90_days"]
         return Result(DEFINITIONS["conversion"], self.params, cols, rows)
 
     # -- community support ----------------------------------------------------------------------
 
-    def questions(self) -> list[dict[str, Any]]:
+    def questions(self) -> pa.Table:
         """Each question with its asker, first answer (who, when, staff or not) and whether an
-        answer was accepted."""
-        t = self.base(drop_people=False)
+        answer was accepted; read once per ``Metrics``."""
+        return cast(pa.Table, self.memo("questions", lambda: self.question_rows().to_pyarrow()))
+
+    def question_rows(self) -> Table:
         keys = ["source_id", "channel", "target"]
-        q = t.filter(
-            (t.kind == "github:question")
-            | ((t.kind == "discourse:topic_created") & (t.contribution_type == "question"))
+        full = self.engine.activities()  # the question's uid, title and asker's name
+        if self.params.sources:
+            full = full.filter(full.source.isin(list(self.params.sources)))
+        q = self.cut(full)
+        q = q.filter(
+            (q.kind == "github:question")
+            | ((q.kind == "discourse:topic_created") & (q.contribution_type == "question"))
         )
         q = q.select(
             *keys,
@@ -967,6 +1050,7 @@ class Metrics:
             asked_at=q.occurred_at,
             asker_name=q.display_name,
         )
+        t = self.base(drop_people=False)
         a = t.filter(
             (t.kind == "github:answer")
             | ((t.kind == "discourse:post") & (t.contribution_type == "answer"))
@@ -988,35 +1072,38 @@ class Metrics:
         acc = acc.group_by(keys).aggregate(accepted_at=acc.occurred_at.min())
         out = q.left_join(first, keys).select(q, "answered_at", "answerer", "answerer_staff")
         out = out.left_join(acc, keys).select(out, "accepted_at")
-        out = self.drop_people(out)  # questions asked by bots (or staff) as the flags say
-        rows: list[dict[str, Any]] = out.to_pyarrow().to_pylist()
-        return rows
+        return self.drop_people(out)  # questions asked by bots (or staff) as the flags say
 
     def community_support(self) -> Result:
-        groups: dict[date, list[dict[str, Any]]] = {}
-        for qn in self.questions():
-            if self._in(qn["asked_at"]):
-                groups.setdefault(self._floor(qn["asked_at"].date()), []).append(qn)
+        qs = self.questions()
+        asked = _times(qs.column("asked_at"))
+        answered_at = _times(qs.column("answered_at"))
+        staff = qs.column("answerer_staff").fill_null(False).to_numpy(zero_copy_only=False)
+        accepted = ~np.isnat(_times(qs.column("accepted_at")))
+        keep = self._in_array(asked)
+        wait = ((answered_at - asked) / np.timedelta64(3600, "s"))[keep]
+        staff, accepted = staff[keep], accepted[keep]
+        groups = dict(_groups(self._floor_array(asked[keep])))
+        empty = np.array([], dtype=np.int64)
         rows = []
         for period in self.periods(set(groups)) if groups else []:
-            qs = groups.get(period, [])
-            answered = [x for x in qs if x["answered_at"] is not None]
-            community = [x for x in answered if not x["answerer_staff"]]
-            accepted = [x for x in qs if x["accepted_at"] is not None]
-            waits = [(x["answered_at"] - x["asked_at"]).total_seconds() / 3600 for x in answered]
-            stats = _stats(waits, "hours")
+            idx = groups.get(period, empty)
+            waits = wait[idx]
+            answered = ~np.isnan(waits)
+            n_answered = int(answered.sum())
+            community = int((answered & ~staff[idx]).sum())
+            n_accepted = int(accepted[idx].sum())
+            stats = _stats(waits[answered], "hours")
             rows.append(
                 {
                     "period": period,
-                    "questions": len(qs),
-                    "answered": len(answered),
-                    "by_community": len(community),
-                    "community_share": round(len(community) / len(answered), 4)
-                    if answered
-                    else None,
-                    "accepted": len(accepted),
-                    "accepted_rate": round(len(accepted) / len(qs), 4) if qs else None,
-                    "unanswered": len(qs) - len(answered),
+                    "questions": len(idx),
+                    "answered": n_answered,
+                    "by_community": community,
+                    "community_share": round(community / n_answered, 4) if n_answered else None,
+                    "accepted": n_accepted,
+                    "accepted_rate": round(n_accepted / len(idx), 4) if len(idx) else None,
+                    "unanswered": len(idx) - n_answered,
                     "p50_hours": stats["p50_hours"],
                     "p90_hours": stats["p90_hours"],
                 }
@@ -1037,62 +1124,63 @@ class Metrics:
 
     def unanswered_questions(self) -> Result:
         end = self.base().occurred_at.max().to_pyarrow().as_py()
-        rows = []
-        for qn in sorted(self.questions(), key=lambda x: (x["asked_at"], x["uid"])):
-            if qn["answered_at"] is not None or not self._in(qn["asked_at"]):
-                continue
-            age = (end - qn["asked_at"]).total_seconds() / 86400 if end else None
-            rows.append(
-                {
-                    "asked_at": qn["asked_at"],
-                    "channel": qn["channel"],
-                    "target": qn["target"],
-                    "title": qn["title"],
-                    "asker": qn["asker_name"],
-                    "age_days": round(age, 2) if age is not None else None,
-                }
+        qs = self.questions()
+        asked = _times(qs.column("asked_at"))
+        keep = self._in_array(asked) & np.isnat(_times(qs.column("answered_at")))
+        waiting = qs.filter(pa.array(keep)).sort_by(
+            [("asked_at", "ascending"), ("uid", "ascending")]
+        )
+        ages: list[float | None] = [None] * waiting.num_rows
+        if end is not None:
+            days = (np.datetime64(end, "us") - _times(waiting.column("asked_at"))) / np.timedelta64(
+                86400, "s"
             )
+            ages = [round(float(d), 2) for d in days]
+        rows = [
+            {
+                "asked_at": asked_at,
+                "channel": channel,
+                "target": target,
+                "title": title,
+                "asker": asker,
+                "age_days": age,
+            }
+            for asked_at, channel, target, title, asker, age in zip(
+                waiting.column("asked_at").to_pylist(),
+                waiting.column("channel").to_pylist(),
+                waiting.column("target").to_pylist(),
+                waiting.column("title").to_pylist(),
+                waiting.column("asker_name").to_pylist(),
+                ages,
+                strict=True,
+            )
+        ]
         cols = ["asked_at", "channel", "target", "title", "asker", "age_days"]
         return Result(DEFINITIONS["unanswered-questions"], self.params, cols, rows)
 
     def top_answerers(self) -> Result:
-        counts: dict[int, dict[str, Any]] = {}
         t = self.in_range(self.base(), "occurred_at")
         a = t.filter(
             (t.kind == "github:answer")
             | ((t.kind == "discourse:post") & (t.contribution_type == "answer"))
         )
-        for r in (
-            a.group_by(["member_id", "display_name"])
-            .aggregate(n=a.count())
-            .to_pyarrow()
-            .to_pylist()
-        ):
-            counts[r["member_id"]] = {
-                "member_id": r["member_id"],
-                "display_name": r["display_name"],
-                "answers": int(r["n"]),
-                "accepted": 0,
-            }
         acc = self.in_range(self.object_rows(("github:answer_accepted",)), "occurred_at")
-        sol = t.filter(t.kind == "discourse:solution").select("member_id", "display_name")
-        for part in (acc.select("member_id", "display_name"), sol):
-            for r in (
-                part.group_by(["member_id", "display_name"])
-                .aggregate(n=part.count())
-                .to_pyarrow()
-                .to_pylist()
-            ):
+        sol = t.filter(t.kind == "discourse:solution")
+        names = self._names()
+        counts: dict[int, dict[str, Any]] = {}
+        for part, what in ((a, "answers"), (acc, "accepted"), (sol, "accepted")):
+            got = part.group_by("member_id").aggregate(n=part.count()).to_pyarrow().to_pylist()
+            for r in got:
                 row = counts.setdefault(
                     r["member_id"],
                     {
                         "member_id": r["member_id"],
-                        "display_name": r["display_name"],
+                        "display_name": names.get(r["member_id"]),
                         "answers": 0,
                         "accepted": 0,
                     },
                 )
-                row["accepted"] += int(r["n"])
+                row[what] += int(r["n"])
         ranked = sorted(
             counts.values(), key=lambda r: (-r["answers"], -r["accepted"], r["member_id"])
         )
@@ -1121,12 +1209,12 @@ class Metrics:
         )
 
     def onion_tiers(self) -> Result:
-        from commops.analytics.concentration import onion_tier_counts, onion_tiers_series
+        from commops.analytics.concentration import onion_tier_counts_series
 
-        per = onion_tiers_series(
+        per = onion_tier_counts_series(
             self, core=self.params.core_share, regular=self.params.regular_share
         )
-        rows = [{"period": period, **onion_tier_counts(tiers)} for period, tiers in per.items()]
+        rows = [{"period": period, **counts} for period, counts in per.items()]
         return Result(
             DEFINITIONS["onion-tiers"], self.params, ["period", "core", "regular", "casual"], rows
         )
@@ -1201,9 +1289,15 @@ class Metrics:
         return Result(DEFINITIONS["engagement-levels"], self.params, cols, rows)
 
     def _names(self) -> dict[int, str]:
-        i = self.engine.identities
-        got = i.group_by(i.member_id).aggregate(name=i.display_name.max())
-        return {r["member_id"]: r["name"] for r in got.to_pyarrow().to_pylist()}
+        """Each member's display name (the greatest of its identities'), read once."""
+
+        def read() -> dict[int, str]:
+            i = self.engine.identities
+            got = i.group_by(i.member_id).aggregate(name=i.display_name.max()).to_pyarrow()
+            ids, names = got.column("member_id").to_pylist(), got.column("name").to_pylist()
+            return dict(zip(ids, names, strict=True))
+
+        return cast(dict[int, str], self.memo("names", read))
 
     # -- responsiveness and releases ------------------------------------------------------------
 
@@ -1212,33 +1306,41 @@ class Metrics:
         number), with the author, when opened, first response, merged and closed."""
         t = self.base(drop_people=False)
         keys = ["source_id", "channel", "target"]
-        opened = t.filter(t.kind.isin([*ISSUE_OPENED_KINDS, *PR_OPENED_KINDS]))
-        opened = opened.group_by(keys).aggregate(
-            opened_at=opened.occurred_at.min(),
-            author=opened.member_id.min(),
-            item_type=ibis.ifelse(opened.kind.isin(list(PR_OPENED_KINDS)), "pr", "issue").max(),
-            is_bot=opened.is_bot.max(),
-            is_staff=opened.is_staff.max(),
+        opening = [*ISSUE_OPENED_KINDS, *PR_OPENED_KINDS]
+        t = t.filter(t.kind.isin([*opening, *PR_MERGED_KINDS, *CLOSED_KINDS]))
+        is_open = t.kind.isin(opening)
+        items = t.group_by(keys).aggregate(
+            opened_at=t.occurred_at.min(where=is_open),
+            author=t.member_id.min(where=is_open),
+            item_type=ibis.ifelse(t.kind.isin(list(PR_OPENED_KINDS)), "pr", "issue").max(
+                where=is_open
+            ),
+            is_bot=t.is_bot.fill_null(False).max(where=is_open),
+            is_staff=t.is_staff.fill_null(False).max(where=is_open),
+            merged_at=t.occurred_at.min(where=t.kind.isin(list(PR_MERGED_KINDS))),
+            closed_at=t.occurred_at.min(where=t.kind.isin(list(CLOSED_KINDS))),
         )
-        r = t.filter(t.kind.isin(list(RESPONSE_KINDS)) & ~t.is_bot.fill_null(False))
+        items = self.drop_people(items.filter(items.opened_at.notnull()))
+        b = self.base(drop_people=False)
+        r = b.filter(b.kind.isin(list(RESPONSE_KINDS)) & ~b.is_bot.fill_null(False))
         r = r.select(*keys, responder=r.member_id, response_at=r.occurred_at)
-        j = opened.join(r, keys, how="inner")
+        j = items.select(*keys, "author", "opened_at").join(r, keys)
         j = j.filter((j.responder != j.author) & (j.response_at >= j.opened_at))
         first = j.group_by(keys).aggregate(first_response_at=j.response_at.min())
-        m = t.filter(t.kind.isin(list(PR_MERGED_KINDS)))
-        merged = m.group_by(keys).aggregate(merged_at=m.occurred_at.min())
-        c = t.filter(t.kind.isin(list(CLOSED_KINDS)))
-        closed = c.group_by(keys).aggregate(closed_at=c.occurred_at.min())
-        out = opened.left_join(first, keys).select(opened, "first_response_at")
-        out = out.left_join(merged, keys).select(out, "merged_at")
-        out = out.left_join(closed, keys).select(out, "closed_at")
-        return self.drop_people(out)
+        return items.left_join(first, keys).select(items, "first_response_at")
 
-    def _item_rows(self) -> list[dict[str, Any]]:
-        """The items, read once per ``Metrics`` (four metrics share them)."""
-        if self._items_cache is None:
-            self._items_cache = self.items().to_pyarrow().to_pylist()
-        return self._items_cache
+    def _item_arrays(self) -> dict[str, Any]:
+        """The items as numpy columns (times as ``datetime64[us]``, NaT when unknown), read
+        once per ``Metrics``: four metrics share them."""
+
+        def read() -> dict[str, Any]:
+            cols = ("opened_at", "first_response_at", "merged_at", "closed_at")
+            got = self.items().select(*cols, "item_type").to_pyarrow()
+            out = {c: _times(got.column(c)) for c in cols}
+            out["is_pr"] = got.column("item_type").to_numpy(zero_copy_only=False) == "pr"
+            return out
+
+        return cast(dict[str, Any], self.memo("items", read))
 
     def _in(self, when: datetime | None) -> bool:
         if when is None:
@@ -1249,63 +1351,82 @@ class Metrics:
             or (self.params.until and day > self.params.until)
         )
 
+    def _in_array(self, when: Any) -> Any:
+        """``_in`` over a ``datetime64[us]`` array (NaT is never in the range)."""
+        keep = ~np.isnat(when)
+        if self.params.since:
+            keep &= when >= np.datetime64(self.params.since, "us")
+        if self.params.until:
+            keep &= when < np.datetime64(self.params.until + timedelta(days=1), "us")
+        return keep
+
+    def _floor_array(self, when: Any) -> Any:
+        """``_floor`` over a ``datetime64`` array: each time's period start, ``datetime64[D]``."""
+        if self.unit == "D":
+            return when.astype("datetime64[D]")
+        if self.unit == "W":
+            days = when.astype("datetime64[D]")
+            weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+            return days - weekday.astype("timedelta64[D]")
+        if self.unit == "M":
+            return when.astype("datetime64[M]").astype("datetime64[D]")
+        if self.unit == "Q":
+            months = when.astype("datetime64[M]").astype(np.int64)
+            return (months - months % 3).astype("datetime64[M]").astype("datetime64[D]")
+        return when.astype("datetime64[Y]").astype("datetime64[D]")
+
     def time_to_first_response(self) -> Result:
-        groups: dict[tuple[date, str], list[float | None]] = {}
-        for it in self._item_rows():
-            if not self._in(it["opened_at"]):
-                continue
-            key = (self._floor(it["opened_at"].date()), it["item_type"])
-            first = it["first_response_at"]
-            hours = None if first is None else (first - it["opened_at"]).total_seconds() / 3600
-            groups.setdefault(key, []).append(hours)
+        it = self._item_arrays()
+        opened, first = it["opened_at"], it["first_response_at"]
+        keep = self._in_array(opened)
+        hours = (first - opened) / np.timedelta64(3600, "s")
         rows = []
-        for (period, kind), values in sorted(groups.items()):
-            answered = [v for v in values if v is not None]
-            rows.append(
-                {
-                    "period": period,
-                    "item_type": kind,
-                    "opened": len(values),
-                    "responded": len(answered),
-                    "unresponded": len(values) - len(answered),
-                    **_stats(answered, "hours"),
-                }
-            )
+        for pr, kind in ((False, "issue"), (True, "pr")):
+            mask = keep & (it["is_pr"] == pr)
+            chosen = hours[mask]
+            for period, idx in _groups(self._floor_array(opened[mask])):
+                values = chosen[idx]
+                answered = values[~np.isnan(values)]
+                rows.append(
+                    {
+                        "period": period,
+                        "item_type": kind,
+                        "opened": len(values),
+                        "responded": len(answered),
+                        "unresponded": len(values) - len(answered),
+                        **_stats(answered, "hours"),
+                    }
+                )
+        rows.sort(key=lambda r: (r["period"], r["item_type"]))
         cols = ["period", "item_type", "opened", "responded", "unresponded", *STAT_COLUMNS["hours"]]
         return Result(DEFINITIONS["time-to-first-response"], self.params, cols, rows)
 
     def time_to_merge(self) -> Result:
-        groups: dict[date, list[float]] = {}
-        for it in self._item_rows():
-            if it["item_type"] != "pr" or not self._in(it["merged_at"]):
-                continue
-            hours = (it["merged_at"] - it["opened_at"]).total_seconds() / 3600
-            groups.setdefault(self._floor(it["merged_at"].date()), []).append(hours)
+        it = self._item_arrays()
+        merged = it["merged_at"]
+        mask = it["is_pr"] & self._in_array(merged)
+        hours = ((merged - it["opened_at"]) / np.timedelta64(3600, "s"))[mask]
         rows = [
-            {"period": p, "merged": len(v), **_stats(v, "hours")} for p, v in sorted(groups.items())
+            {"period": p, "merged": len(idx), **_stats(hours[idx], "hours")}
+            for p, idx in _groups(self._floor_array(merged[mask]))
         ]
         cols = ["period", "merged", *STAT_COLUMNS["hours"]]
         return Result(DEFINITIONS["time-to-merge"], self.params, cols, rows)
 
     def change_requests(self) -> Result:
+        it = self._item_arrays()
+        pr = it["is_pr"]
+        merged, closed = it["merged_at"], it["closed_at"]
         counts: dict[date, dict[str, int]] = {}
-
-        def add(when: datetime | None, what: str) -> None:
-            if self._in(when):
-                assert when is not None
-                row = counts.setdefault(
-                    self._floor(when.date()), {"opened": 0, "merged": 0, "closed": 0}
-                )
-                row[what] += 1
-
-        for it in self._item_rows():
-            if it["item_type"] != "pr":
-                continue
-            add(it["opened_at"], "opened")
-            if it["merged_at"] is not None:
-                add(it["merged_at"], "merged")
-            elif it["closed_at"] is not None:
-                add(it["closed_at"], "closed")
+        for what, when, mask in (
+            ("opened", it["opened_at"], pr),
+            ("merged", merged, pr),
+            ("closed", closed, pr & np.isnat(merged)),
+        ):
+            mask = mask & self._in_array(when)
+            for period, idx in _groups(self._floor_array(when[mask])):
+                row = counts.setdefault(period, {"opened": 0, "merged": 0, "closed": 0})
+                row[what] += len(idx)
         rows = []
         for period in self.periods(set(counts)) if counts else []:
             c = counts.get(period, {"opened": 0, "merged": 0, "closed": 0})
@@ -1322,16 +1443,19 @@ class Metrics:
         return Result(DEFINITIONS["change-requests"], self.params, cols, rows)
 
     def issue_age(self) -> Result:
-        issues = [it for it in self._item_rows() if it["item_type"] == "issue"]
-        seen = {self._floor(it["opened_at"].date()) for it in issues}
+        it = self._item_arrays()
+        issue = ~it["is_pr"]
+        opened, closed = it["opened_at"][issue], it["closed_at"][issue]
+        order = np.argsort(opened, kind="stable")
+        opened, closed = opened[order], closed[order]
+        seen = {p for p, _ in _groups(self._floor_array(opened))}
         rows = []
         for period in self.periods(seen) if seen else []:
-            end = datetime.combine(self._next(period), datetime.min.time())
-            ages = [
-                (end - it["opened_at"]).total_seconds() / 86400
-                for it in issues
-                if it["opened_at"] < end and (it["closed_at"] is None or it["closed_at"] >= end)
-            ]
+            end = np.datetime64(self._next(period), "us")
+            before = opened[: np.searchsorted(opened, end, side="left")]
+            still = closed[: len(before)]
+            open_then = np.isnat(still) | (still >= end)
+            ages = (end - before[open_then]) / np.timedelta64(86400, "s")
             rows.append({"period": period, "open_issues": len(ages), **_stats(ages, "days")})
         cols = ["period", "open_issues", *STAT_COLUMNS["days"]]
         return Result(DEFINITIONS["issue-age"], self.params, cols, rows)
@@ -1388,6 +1512,8 @@ class Metrics:
         counts, the contributions (the first one for new contributors, the last one for those
         who became inactive); for commits, stars and forks, those activities; for merged PRs,
         the commits that name them."""
+        if self.cache:  # the drill-down shows every column: read them from the snapshot
+            return Metrics(self.engine, self.params, cache=False).explain(name, period)
         start = self._floor(period)
         end = self._next(start)
         when = "occurred_at"
@@ -1477,22 +1603,39 @@ class Metrics:
 STAT_COLUMNS = {unit: [f"mean_{unit}", f"p50_{unit}", f"p90_{unit}"] for unit in ("hours", "days")}
 
 
-def _stats(values: list[float], unit: str) -> dict[str, float | None]:
+def _stats(values: Any, unit: str) -> dict[str, float | None]:
     """Mean and exact quantiles (linear interpolation, as numpy's default), or None when
     there is nothing to measure: never an invented value."""
     cols = STAT_COLUMNS[unit]
-    if not values:
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    if not len(v):
         return dict.fromkeys(cols)
-    v = sorted(values)
 
     def q(p: float) -> float:
         pos = (len(v) - 1) * p
         lo = int(pos)
         hi = min(lo + 1, len(v) - 1)
-        return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+        return float(v[lo] + (v[hi] - v[lo]) * (pos - lo))
 
     return {
-        cols[0]: round(sum(v) / len(v), 2),
+        cols[0]: round(float(v.sum()) / len(v), 2),
         cols[1]: round(q(0.5), 2),
         cols[2]: round(q(0.9), 2),
     }
+
+
+def _times(column: Any) -> Any:
+    """An Arrow timestamp column as ``datetime64[us]`` (NaT where null)."""
+    return column.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+
+
+def _groups(periods: Any) -> list[tuple[date, Any]]:
+    """The positions of each distinct period in a ``datetime64[D]`` array, periods in order."""
+    if not len(periods):
+        return []
+    order = np.argsort(periods, kind="stable")
+    ordered = periods[order]
+    cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(order)]))
+    return [(ordered[a].astype(date), order[a:b]) for a, b in zip(starts, ends, strict=True)]
