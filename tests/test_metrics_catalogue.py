@@ -224,6 +224,23 @@ def test_python_api_compute_and_explain(history: Workspace) -> None:
         api.compute("sparkles", workspace=history.root)
 
 
+def test_python_api_compute_all_matches_compute_one_by_one(org: Workspace) -> None:
+    """The whole catalogue over one shared read of the snapshot gives what each metric gives
+    on its own (``Metrics`` without the materialised table, as the drill-down reads)."""
+    from commops import metrics as api
+
+    every = api.compute_all(workspace=org.root, period="quarter")
+    assert list(every) == list(DEFINITIONS)
+    for name in ("time-to-first-response", "funnel", "absence-factor", "top-contributors"):
+        alone = api.compute(name, workspace=org.root, period="quarter")
+        assert every[name].rows == alone.rows, name
+    uncached = Metrics(Engine(org.snapshot_dir), Params(period="quarter"), cache=False)
+    for name in DEFINITIONS:
+        assert uncached.run(name).rows == every[name].rows, name
+    with pytest.raises(UsageError, match="no metric named 'sparkles'"):
+        api.compute_all(["stars", "sparkles"], workspace=org.root)
+
+
 # -- responsiveness and releases ----------------------------------------------------------------
 
 

@@ -73,6 +73,16 @@ def check(ws: Workspace, spark: Any) -> None:
             a, b = duck.run(name), other.run(name)
             assert a.columns == b.columns, name
             assert same(a.rows, b.rows), (name, values, a.rows[:3], b.rows[:3])
+        # The materialised activities go when the metrics are closed, on both engines.
+        kept = duck.base(drop_people=False).op().name
+        names = "SELECT table_name FROM duckdb_tables()"
+        assert (kept,) in duck.engine.con.con.execute(names).fetchall()
+        duck.close()
+        assert (kept,) not in duck.engine.con.con.execute(names).fetchall()
+        kept = other.base(drop_people=False).op().name
+        assert spark._session.catalog.tableExists(kept)
+        other.close()
+        assert not spark._session.catalog.tableExists(kept)
 
 
 def test_spark_parity_on_git_history(history: Workspace, spark: Any) -> None:

@@ -7,6 +7,7 @@ snapshot, which is brought up to date first.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,16 @@ from commops.analytics.snapshot import Snapshot
 from commops.errors import UsageError
 from commops.workspace import open_workspace
 
-__all__ = ["DEFINITIONS", "Definition", "Params", "Result", "catalogue", "compute", "explain"]
+__all__ = [
+    "DEFINITIONS",
+    "Definition",
+    "Params",
+    "Result",
+    "catalogue",
+    "compute",
+    "compute_all",
+    "explain",
+]
 
 PARAMS = tuple(f.name for f in dataclasses.fields(Params))
 
@@ -66,6 +76,30 @@ def compute(
     try:
         return m.run(name)
     finally:
+        ws.close()
+
+
+def compute_all(
+    names: Iterable[str] | None = None,
+    *,
+    workspace: str | Path | None = None,
+    engine: str = "duckdb",
+    **params: Any,
+) -> dict[str, Result]:
+    """Several metrics (default: the whole catalogue) with the same parameters, by name. They
+    share one read of the snapshot, so this is much faster than one ``compute`` each."""
+    chosen = list(DEFINITIONS) if names is None else list(names)
+    unknown = [n for n in chosen if n not in DEFINITIONS]
+    if unknown:
+        raise UsageError(
+            f"no metric named {', '.join(map(repr, unknown))}",
+            hint=f"Metrics: {', '.join(DEFINITIONS)}",
+        )
+    ws, m = _metrics(workspace, _params(params), engine)
+    try:
+        return {name: m.run(name) for name in chosen}
+    finally:
+        m.close()
         ws.close()
 
 

@@ -95,13 +95,13 @@ class Engine:
 
     def release(self, table: Table) -> None:
         """Drop a table ``materialize`` made."""
-        name = table.get_name()
+        name = table.op().name
         if self.con.name == "pyspark":
             session = self.con._session
             session.table(name).unpersist()
             session.catalog.dropTempView(name)
         else:
-            self.con.drop_table(name, force=True)
+            self.con.raw_sql(f'DROP TABLE IF EXISTS temp.main."{name}"')
 
     def _table(self, path: Path, schema: pa.Schema, name: str) -> Table:
         return self._read([str(path)] if path.exists() else [], schema, name)
