@@ -26,28 +26,49 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
+import random
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+import scipy.sparse as sp
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from commops.analytics.engine import Engine
 from commops.analytics.influence import (
+    ACTIVITY_KINDS,
+    ACTIVITY_WEIGHTS,
+    COUNTS,
+    DEFAULT_LEVELS,
+    OPENRANK_KINDS,
+    PR_KINDS,
+    PR_MERGED_KINDS,
+    PR_OPENED_KINDS,
     ItemActivity,
     LevelChange,
     OpenRankParams,
+    OpenRankResult,
+    _target_keys,
     community_openrank,
     community_openrank_series,
+    community_openrank_top,
     developer_activity,
     developer_activity_rows,
     engagement_levels,
+    engagement_levels_many,
     engagement_score,
+    engagement_summary,
+    engagement_weight,
     level_on,
     member_engagement,
+    openrank_edges,
     repository_activity,
 )
 from commops.analytics.metrics import Metrics, Params
@@ -493,3 +514,434 @@ def test_member_engagement_over_workspace(forge: Workspace) -> None:
         LevelChange(date(2024, 3, 5), 4, "joined"),
         LevelChange(date(2024, 3, 31), 3, "promoted"),
     ]
+
+
+# -- the fast implementations against straightforward references ---------------------------------
+#
+# OpenRank and the engagement levels are computed with arrays for every period and member at
+# once; these tests hold them to plain implementations of the definitions: the same values, to
+# the last bit, on random data.
+
+
+def reference_openrank(
+    edges: Iterable[ItemActivity], p: OpenRankParams | None = None
+) -> OpenRankResult:
+    """OpenRank with dictionaries, one edge and one node at a time (the definition)."""
+    p = p or OpenRankParams()
+    weight: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
+    item_repo: dict[Hashable, str] = {}
+    kind: dict[Hashable, tuple[bool, bool]] = {}
+    authors: dict[Hashable, set[Hashable]] = defaultdict(set)
+    for e in edges:
+        item_repo[e.item] = e.repo
+        pr, merged = kind.get(e.item, (False, False))
+        kind[e.item] = (pr or e.is_pr or e.merged, merged or e.merged)
+        weight[(e.developer, e.item)] += p.weights[e.action]
+        if e.action == "open":
+            authors[e.item].add(e.developer)
+    if not weight:
+        return OpenRankResult({}, {}, {}, 0, True)
+
+    def order(xs: Iterable[Any]) -> list[Any]:
+        return sorted(set(xs), key=lambda x: (type(x).__name__, repr(x)))
+
+    devs, items, repos = order(d for d, _ in weight), order(item_repo), order(item_repo.values())
+    index = {("d", d): k for k, d in enumerate(devs)}
+    index |= {("i", it): len(devs) + k for k, it in enumerate(items)}
+    index |= {("r", r): len(devs) + len(items) + k for k, r in enumerate(repos)}
+    n = len(index)
+    init, keep = np.zeros(n), np.zeros(n)
+    for d in devs:
+        init[index["d", d]], keep[index["d", d]] = p.developer_init, p.developer_retention
+    for r in repos:
+        init[index["r", r]], keep[index["r", r]] = p.repo_init, p.repo_retention
+    for it in items:
+        pr, merged = kind[it]
+        value = p.merged_pr_init if merged else p.pr_init if pr else p.issue_init
+        init[index["i", it]], keep[index["i", it]] = value, p.item_retention
+    by_dev: dict[Hashable, float] = defaultdict(float)
+    by_item: dict[Hashable, float] = defaultdict(float)
+    for (d, it), w in weight.items():
+        by_dev[d] += w
+        by_item[it] += w
+    cells: list[tuple[int, int, float]] = []  # (to, from, share)
+    rest = 1.0 - p.item_to_repo
+    for (d, it), w in weight.items():
+        cells.append((index["i", it], index["d", d], w / by_dev[d]))
+        first = p.open_ratio * rest / len(authors[it]) if d in authors[it] else 0.0
+        spread = (1.0 - p.open_ratio) * rest if authors[it] else rest
+        cells.append((index["d", d], index["i", it], first + spread * w / by_item[it]))
+    for it in items:
+        same_repo = [x for x in items if item_repo[x] == item_repo[it]]
+        cells.append((index["r", item_repo[it]], index["i", it], p.item_to_repo))
+        cells.append((index["i", it], index["r", item_repo[it]], 1.0 / len(same_repo)))
+    cells = [c for c in cells if c[2] > 0]
+    matrix = sp.csr_matrix(
+        ([c[2] for c in cells], ([c[0] for c in cells], [c[1] for c in cells])), shape=(n, n)
+    )
+    r, iterations, converged = init.copy(), 0, False
+    while iterations < p.max_iterations and not converged:
+        iterations += 1
+        nxt = keep * init + (1.0 - keep) * (matrix @ r)
+        converged = float(np.max(np.abs(nxt - r))) < p.tolerance
+        r = nxt
+    return OpenRankResult(
+        {d: float(r[index["d", d]]) for d in devs},
+        {it: float(r[index["i", it]]) for it in items},
+        {rp: float(r[index["r", rp]]) for rp in repos},
+        iterations,
+        converged,
+    )
+
+
+# Items of three repositories, developers and items of mixed types (ordered by repr).
+ITEMS = {1: "r", 2: "r", 10: "s", "x": "s", "y'z": "t'q", (1, "r", "2"): "r", (1, "r", "10"): "t'q"}
+any_edges = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", 7, 12, 100, ("t", 1)]),
+        st.sampled_from(list(ITEMS)),
+        st.sampled_from(["open", "comment", "review", "close"]),
+        st.booleans(),
+        st.booleans(),
+    ).map(lambda e: ItemActivity(e[0], e[1], ITEMS[e[1]], e[2], e[3], e[4])),
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    any_edges,
+    st.sampled_from([2.0, 0.3]),
+    st.sampled_from([0.5, 0.0, 1.0, 0.3]),
+    st.sampled_from([0.1, 0.0, 0.25]),
+)
+def test_openrank_matches_the_reference_to_the_bit(
+    graph: list[ItemActivity], open_weight: float, open_ratio: float, to_repo: float
+) -> None:
+    weights = {"open": open_weight, "comment": 1.0, "review": 0.7, "close": 2.0}
+    p = OpenRankParams(weights=weights, open_ratio=open_ratio, item_to_repo=to_repo)
+    got, want = community_openrank(graph, p), reference_openrank(graph, p)
+    assert (got.iterations, got.converged) == (want.iterations, want.converged)
+    assert list(got.developers.items()) == list(want.developers.items())
+    assert got.items == want.items
+    assert got.repos == want.repos
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+            st.from_regex(r"[0-9A-Za-z#/-]{0,10}", fullmatch=True),
+        ),
+        unique=True,
+    )
+)
+def test_openrank_targets_sort_in_repr_order(targets: list[str]) -> None:
+    keys = _target_keys(pa.chunked_array([pa.array(targets, pa.string())]))
+    order = np.argsort(keys, kind="stable").tolist()
+    assert [targets[k] for k in order] == sorted(targets, key=repr)
+
+
+def _weights() -> st.SearchStrategy[float]:
+    # Weights whose sums land on the thresholds exactly (8 comments of 0.5 make 4.0), and others.
+    return st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 0.1, 0.3, 1.5, 12.0])
+
+
+day_offsets = st.sampled_from([0, 0, 1, 2, 7, 30, 89, 90, 91, 120, 364, 365, 366, 400, 700])
+member_activities = st.lists(
+    st.tuples(st.integers(0, 3), day_offsets, _weights()), max_size=40
+).map(lambda xs: [(date(2023, 1, 10) + timedelta(days=a * b), w) for a, b, w in xs])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(st.integers(1, 60), member_activities, max_size=8),
+    st.dates(date(2023, 2, 1), date(2026, 3, 1)),
+    st.sampled_from(["month", "quarter", "year"]),
+    st.sampled_from([90.0, 30.0, 7.3, 1.0, 0.5]),
+    st.sampled_from([365, 90, 30, 1]),
+    st.sampled_from([((1, 40.0, 6), (2, 15.0, 3), (3, 4.0, 1)), ((1, 12.0, 2), (2, 1.0, 1))]),
+)
+@example(  # 4.0 on 2023-04-09 after a 0 (the running sums' difference is not exactly 4)
+    activities={1: [(date(2023, 1, 10), 0.0), (date(2023, 4, 9), 4.0)]},
+    until=date(2024, 1, 1),
+    review_every="month",
+    half_life_days=30.0,
+    window_days=365,
+    levels=DEFAULT_LEVELS,
+)
+def test_engagement_levels_at_once_match_one_by_one(
+    activities: dict[int, list[tuple[date, float]]],
+    until: date,
+    review_every: str,
+    half_life_days: float,
+    window_days: int,
+    levels: tuple[tuple[int, float, int], ...],
+) -> None:
+    """The vectorised levels (running sums of scaled weights, windows by binary search, promotions
+    as running minimums between reviews) against ``engagement_levels``, which scores each day by
+    a loop over the member's activities. The weights land on the thresholds exactly often: the
+    running sums must not put such a score on the other side. A half-life of half a day over
+    years of activity takes the one-by-one path of members active over 900 half-lives."""
+    args: dict[str, Any] = {
+        "review_every": review_every,
+        "half_life_days": half_life_days,
+        "window_days": window_days,
+        "levels": levels,
+    }
+    want = {m: engagement_levels(acts, until, **args) for m, acts in sorted(activities.items())}
+    assert engagement_levels_many(activities, until, **args) == want
+
+
+def test_engagement_levels_at_once_on_a_day_of_threshold_weights() -> None:
+    """8 untyped activities (0.5 each, grouped: 4.0) a year after older ones: the window's sum
+    is a difference of running sums, yet exactly 4.0 (level 3), as the loop finds."""
+    acts = [(date(2023, 1, 2), 3.0), (date(2023, 6, 1), 5.0), (date(2024, 6, 1), 8 * 0.5)]
+    want = engagement_levels(acts, date(2024, 6, 1))
+    assert want[-1] == LevelChange(date(2024, 6, 1), 3, "promoted")
+    assert engagement_levels_many({1: acts}, date(2024, 6, 1)) == {1: want}
+    assert engagement_levels_many({}, date(2024, 6, 1)) == {}
+    assert engagement_levels_many({5: []}, date(2024, 6, 1)) == {5: []}
+    with pytest.raises(UsageError, match="weights are 0 or more"):
+        engagement_levels_many({1: [(date(2024, 1, 1), -1.0)]}, date(2024, 6, 1))
+
+
+# A random community imported from a CSV file: issues and PRs (opened, commented, reviewed,
+# closed, merged) in three repositories, a bot, typed and untyped activities, targets that
+# sort differently from their repr and activities without a target or a channel.
+PEOPLE = ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal", "ivy", "renovate[bot]"]
+REPOS = ["acme/app", "acme/lib", "acme/it's"]
+TARGETS = ["1", "2", "9", "10", "11", "100", "I7", "I70", "a b", "long-issue-name-12"]
+KINDS = [
+    "github:issue_opened",
+    "github:pr_opened",
+    "github:issue_comment",
+    "github:review_comment",
+    "github:review",
+    "github:issue_closed",
+    "github:pr_closed",
+    "github:pr_merged",
+    "gitee:pr_comment",
+    "github:push",
+    "github:star",
+]
+TYPES = ["", "", "", "code", "review", "doc", "bug", "talk", "question", "a11y"]
+
+
+def _random_csv(path: Path, seed: int, rows: int) -> None:
+    rng = random.Random(seed)
+    start = datetime(2023, 9, 1)
+    lines = ["kind,occurred_at,actor_platform,actor_username,channel,target,contribution_type"]
+    seconds = sorted(rng.sample(range(480 * 86400), rows))  # distinct times: one opener a PR
+    for t in seconds:
+        kind = rng.choice(KINDS)
+        when = (start + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        repo = rng.choice(REPOS) if rng.random() > 0.04 else ""
+        target = rng.choice(TARGETS) if rng.random() > 0.05 and kind != "github:star" else ""
+        ctype = rng.choice(TYPES)
+        who = rng.choices(PEOPLE, weights=[40, 25, 12, 8, 5, 3, 2, 1, 1, 8])[0]
+        lines.append(f'{kind},{when},github,{who},"{repo}",{target},{ctype}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def random_community(cli: CliRunner, sqlite_workspace: Workspace, tmp_path: Path) -> Workspace:
+    path = tmp_path / "community.csv"
+    _random_csv(path, seed=20240601, rows=900)
+    ws = sqlite_workspace
+    result = cli.invoke(
+        app, ["--workspace", str(ws.root), "import", "csv", str(path), "--kind", "activities"]
+    )
+    assert result.exit_code == 0, result.output
+    return ws
+
+
+def _month(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _quarter(d: date) -> date:
+    return d.replace(month=(d.month - 1) // 3 * 3 + 1, day=1)
+
+
+def _after(period: date, months: int) -> date:
+    m = period.month - 1 + months
+    return period.replace(year=period.year + m // 12, month=m % 12 + 1)
+
+
+CASES: list[dict[str, Any]] = [
+    {},
+    {"since": date(2024, 2, 1), "until": date(2024, 9, 30)},
+    {"period": "quarter", "include_bots": True},
+    {"channels": ("acme/app", "acme/it's"), "until": date(2024, 11, 15)},
+]
+
+
+def _in_range(when: datetime, params: dict[str, Any]) -> bool:
+    day = when.date()
+    return params.get("since", date.min) <= day <= params.get("until", date.max)
+
+
+def _people(row: dict[str, Any], params: dict[str, Any]) -> bool:
+    return (params.get("include_bots", False) or not row["is_bot"]) and (
+        params.get("include_staff", False) or not row["is_staff"]
+    )
+
+
+def _channel(row: dict[str, Any], params: dict[str, Any]) -> bool:
+    return "channels" not in params or row["channel"] in params["channels"]
+
+
+def reference_openrank_series(
+    rows: list[dict[str, Any]], params: dict[str, Any]
+) -> dict[date, dict[Hashable, float]]:
+    """The definition from the activities: an edge per activity on an issue or PR of a channel
+    (by a member the parameters keep) in the range; an item is a PR when any PR kind names it,
+    merged in a period when merged before the period's end (over the whole history)."""
+    bucket, months = (_quarter, 3) if params.get("period") == "quarter" else (_month, 1)
+    acts = [
+        r
+        for r in rows
+        if r["kind"] in OPENRANK_KINDS
+        and r["target"] is not None
+        and r["channel"] is not None
+        and _people(r, params)
+        and _channel(r, params)
+    ]
+    is_pr: dict[Any, bool] = defaultdict(bool)
+    merged_at: dict[Any, datetime] = {}
+    for r in acts:
+        it = (r["source_id"], r["channel"], r["target"])
+        is_pr[it] |= r["kind"] in PR_KINDS
+        if r["kind"] in PR_MERGED_KINDS:
+            merged_at[it] = min(r["occurred_at"], merged_at.get(it, r["occurred_at"]))
+    edges: dict[date, list[ItemActivity]] = defaultdict(list)
+    for r in acts:
+        if not _in_range(r["occurred_at"], params):
+            continue
+        it = (r["source_id"], r["channel"], r["target"])
+        period = bucket(r["occurred_at"].date())
+        end = datetime.combine(_after(period, months), datetime.min.time())
+        merged = it in merged_at and merged_at[it] < end
+        action = OPENRANK_KINDS[r["kind"]]
+        edges[period].append(
+            ItemActivity(r["member_id"], it, r["channel"], action, is_pr[it], merged)
+        )
+    return {period: reference_openrank(e).developers for period, e in sorted(edges.items())}
+
+
+def reference_engagement(
+    rows: list[dict[str, Any]], until: date, params: dict[str, Any]
+) -> dict[int, list[LevelChange]]:
+    """``engagement_levels`` of each member, from their activities up to ``until`` grouped by
+    day and contribution type (each group weighs the type's weight times its activities)."""
+    n: dict[tuple[int, date, str | None], int] = defaultdict(int)
+    for r in rows:
+        if _people(r, params) and _channel(r, params) and r["occurred_at"].date() <= until:
+            n[r["member_id"], r["occurred_at"].date(), r["contribution_type"]] += 1
+    per: dict[int, list[tuple[date | datetime, float]]] = defaultdict(list)
+    for (m, day, ctype), count in n.items():
+        per[m].append((day, engagement_weight(ctype) * count))
+    return {m: engagement_levels(acts, until) for m, acts in sorted(per.items())}
+
+
+def reference_developer_activity(
+    raw: list[dict[str, Any]], identities: list[dict[str, Any]], params: dict[str, Any]
+) -> dict[tuple[date, str | None, int], dict[str, Any]]:
+    """The counts and activity of each (period, channel, member) from the raw activities: a
+    merge is credited to the PR's author (its object, else who opened it first), anything else
+    to its actor; bots and staff by the credited member's flags."""
+    bucket = _quarter if params.get("period") == "quarter" else _month
+    who = {i["identity_id"]: i for i in identities}
+    opened: dict[Any, tuple[datetime, int]] = {}
+    for r in raw:
+        # (The SQL join never pairs a null channel or target: null = null is not true.)
+        if r["kind"] in PR_OPENED_KINDS and None not in (r["channel"], r["target"]):
+            key = (r["source_id"], r["channel"], r["target"])
+            opened[key] = min(
+                opened.get(key, (r["occurred_at"], r["actor_identity_id"])),
+                (r["occurred_at"], r["actor_identity_id"]),
+            )
+    counts: dict[tuple[date, str | None, int], dict[str, Any]] = {}
+    for r in raw:
+        if r["kind"] not in ACTIVITY_KINDS or not _in_range(r["occurred_at"], params):
+            continue
+        if not _channel(r, params):
+            continue
+        credited = r["actor_identity_id"]
+        if r["kind"] in PR_MERGED_KINDS:
+            first = opened.get((r["source_id"], r["channel"], r["target"]))
+            credited = r["object_identity_id"] or (first[1] if first else None)
+        if credited is None or credited not in who or not _people(who[credited], params):
+            continue
+        person = who[credited]
+        key = (bucket(r["occurred_at"].date()), r["channel"], person["member_id"])
+        c = counts.setdefault(key, dict.fromkeys(COUNTS, 0) | {"items": set(), "names": []})
+        event = ACTIVITY_KINDS[r["kind"]]
+        if event in ("open_issue", "open_pull", "merged_pull"):
+            c["items"].add((event, r["source_id"], r["target"] or ""))
+        else:
+            c[event] += 1
+        c["names"].append(person["display_name"])
+    for c in counts.values():
+        for event, *_ in c.pop("items"):
+            c[event] += 1
+        names = [x for x in c.pop("names") if x is not None]
+        c["display_name"] = min(names) if names else None
+        c["activity"] = math.sqrt(sum((ACTIVITY_WEIGHTS[k] * c[k] for k in COUNTS), 0.0))
+    return counts
+
+
+def test_fast_metrics_match_the_references_on_a_random_community(
+    random_community: Workspace,
+) -> None:
+    engine = Engine(random_community.snapshot_dir)
+    rows = engine.activities().to_pyarrow().to_pylist()
+    raw = engine.raw_activities.to_pyarrow().to_pylist()
+    identities = engine.identities.to_pyarrow().to_pylist()
+    assert len(rows) == 900
+    for case in CASES:
+        m = Metrics(engine, Params(**case))
+        # OpenRank: every developer's value, to the last bit; the top ten of each period.
+        series = community_openrank_series(m)
+        want = reference_openrank_series(rows, case)
+        assert len(want) >= 3
+        assert series == want, case
+        assert [list(v) for v in series.values()] == [list(v) for v in want.values()]
+        top = [
+            (period, rank, member, value)
+            for period, values in want.items()
+            for rank, (member, value) in enumerate(
+                sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:10], 1
+            )
+        ]
+        assert community_openrank_top(m, 10) == top
+        from_edges = {
+            period: reference_openrank(edges).developers
+            for period, edges in openrank_edges(m).items()
+        }
+        assert from_edges == want
+        # Engagement levels: every member's changes, and the summary the metric shows.
+        until = case.get("until", date(2024, 12, 31))
+        levels = member_engagement(m, until)
+        assert levels == reference_engagement(rows, until, case)
+        summary = sorted(
+            (member, h[-1].level, max(c.on for c in h if c.level == h[-1].level), len(h))
+            for member, h in levels.items()
+        )
+        assert sorted(engagement_summary(m, until)) == summary
+        assert len({lv for _, lv, _, _ in summary}) >= 3
+        # Developer activity: the counts, names and values of every (period, channel, member).
+        got = {(r["period"], r["channel"], r["member_id"]): r for r in developer_activity_rows(m)}
+        ref = reference_developer_activity(raw, identities, case)
+        assert set(got) == set(ref)
+        for key, r in ref.items():
+            assert {k: got[key][k] for k in (*COUNTS, "display_name")} == {
+                k: r[k] for k in (*COUNTS, "display_name")
+            }, key
+            assert got[key]["activity"] == pytest.approx(r["activity"], rel=1e-12)
+        rounded = developer_activity_rows(m, digits=4)
+        assert [r["activity"] for r in rounded] == [
+            round(r["activity"], 4) for r in developer_activity_rows(m)
+        ]

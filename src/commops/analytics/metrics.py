@@ -1222,14 +1222,9 @@ class Metrics:
     def developer_activity(self) -> Result:
         from commops.analytics.influence import COUNTS, developer_activity_rows
 
-        rows = developer_activity_rows(self)
         cols = ["period", "channel", "member_id", "display_name", "activity", *COUNTS]
-        return Result(
-            DEFINITIONS["developer-activity"],
-            self.params,
-            cols,
-            [{**{c: r.get(c) for c in cols}, "activity": round(r["activity"], 4)} for r in rows],
-        )
+        rows = developer_activity_rows(self, digits=4)  # these keys, activity rounded
+        return Result(DEFINITIONS["developer-activity"], self.params, cols, rows)
 
     def repository_activity(self) -> Result:
         from commops.analytics.influence import repository_activity
@@ -1244,47 +1239,40 @@ class Metrics:
         )
 
     def community_openrank(self) -> Result:
-        from commops.analytics.influence import community_openrank_series
+        from commops.analytics.influence import community_openrank_top
 
         names = self._names()
-        rows = []
-        for period, values in community_openrank_series(self).items():
-            ranked = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[: self.params.top]
-            for rank, (member, value) in enumerate(ranked, 1):
-                rows.append(
-                    {
-                        "period": period,
-                        "rank": rank,
-                        "member_id": member,
-                        "display_name": names.get(member),
-                        "openrank": round(value, 4),
-                    }
-                )
+        rows = [
+            {
+                "period": period,
+                "rank": rank,
+                "member_id": member,
+                "display_name": names.get(member),
+                "openrank": round(value, 4),
+            }
+            for period, rank, member, value in community_openrank_top(self, self.params.top)
+        ]
         cols = ["period", "rank", "member_id", "display_name", "openrank"]
         return Result(DEFINITIONS["community-openrank"], self.params, cols, rows)
 
     def engagement_levels(self) -> Result:
-        from commops.analytics.influence import level_on, member_engagement
+        from commops.analytics.influence import engagement_summary
 
         end = self.base().occurred_at.max().to_pyarrow().as_py()
         until = self.params.until or (end.date() if end else date.today())
-        changes = member_engagement(self, until, review_every=self.params.review_every)
         names = self._names()
-        rows = []
-        for member, history in changes.items():
-            level = level_on(history, until)
-            if level is None:
-                continue
-            rows.append(
-                {
-                    "member_id": member,
-                    "display_name": names.get(member),
-                    "level": level,
-                    "since": max((c.on for c in history if c.level == level), default=None),
-                    "changes": len(history),
-                }
+        rows = [
+            {
+                "member_id": member,
+                "display_name": names.get(member),
+                "level": level,
+                "since": since,
+                "changes": changes,
+            }
+            for member, level, since, changes in engagement_summary(
+                self, until, review_every=self.params.review_every
             )
-        rows.sort(key=lambda r: (r["level"], r["member_id"]))
+        ]
         cols = ["member_id", "display_name", "level", "since", "changes"]
         return Result(DEFINITIONS["engagement-levels"], self.params, cols, rows)
 
