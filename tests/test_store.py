@@ -40,6 +40,7 @@ TABLES = {
     "merge_suggestions",
     "organizations",
     "observations",
+    "ops_log",
     "sources",
     "sync_runs",
     "sync_state",

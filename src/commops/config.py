@@ -48,6 +48,18 @@ class Config:
     # more public e-mail providers (never an affiliation).
     org_domains: dict[str, str] = field(default_factory=dict)
     public_providers: list[str] = field(default_factory=list)
+    # [feedback]: issues with these labels and forum topics in these categories are product
+    # feedback; a theme not shipped or declined within sla_days is overdue.
+    feedback_labels: list[str] = field(
+        default_factory=lambda: ["kind/feature", "feature", "enhancement", "feature request"]
+    )
+    feedback_categories: list[str] = field(default_factory=lambda: ["feature-requests", "feedback"])
+    feedback_sla_days: int = 30
+    # [content]: approvals an item needs in community review (at least one by a non-staff
+    # reviewer).
+    content_approvals: int = 2
+    # [qna]: a question with no answer after this many hours is in the unanswered queue.
+    qna_unanswered_hours: int = 48
 
     def to_toml(self) -> dict[str, Any]:
         return {
@@ -78,6 +90,13 @@ class Config:
                 "attempts": self.http_attempts,
                 "max_wait": self.http_max_wait,
             },
+            "feedback": {
+                "labels": list(self.feedback_labels),
+                "categories": list(self.feedback_categories),
+                "sla_days": self.feedback_sla_days,
+            },
+            "content": {"approvals": self.content_approvals},
+            "qna": {"unanswered_hours": self.qna_unanswered_hours},
         }
 
 
@@ -155,7 +174,27 @@ def load_config(path: Path) -> Config:
     for key, value in http.items():
         if value <= 0:
             raise ConfigError(f"{path}: [http] {key} must be positive, got {value}")
+    for section, key in (("feedback", "labels"), ("feedback", "categories")):
+        if section in raw and key in raw[section]:
+            strings[(section, key)] = _strings(raw, path, section, key)
+    positive = {
+        (section, key): _get(raw, path, section, key, int, default)
+        for section, key, default in (
+            ("feedback", "sla_days", 30),
+            ("content", "approvals", 2),
+            ("qna", "unanswered_hours", 48),
+        )
+    }
+    for (section, key), value in positive.items():
+        if value < 1:
+            raise ConfigError(f"{path}: [{section}] {key} must be at least 1, got {value}")
+    defaults = Config()
     return Config(
+        feedback_labels=strings.get(("feedback", "labels"), defaults.feedback_labels),
+        feedback_categories=strings.get(("feedback", "categories"), defaults.feedback_categories),
+        feedback_sla_days=positive[("feedback", "sla_days")],
+        content_approvals=positive[("content", "approvals")],
+        qna_unanswered_hours=positive[("qna", "unanswered_hours")],
         tokens=dict(tokens),
         http_timeout=http["timeout"],
         http_attempts=int(http["attempts"]),

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import MetaData, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from commops.analytics.snapshot import Snapshot
@@ -52,21 +52,16 @@ from commops.identity.orgs import affiliate, ensure_organization
 from commops.identity.registry import IdentityRegistry
 from commops.identity.resolve import resolve
 from commops.identity.staff import apply_staff_flags
+from commops.ops.core import OPS_KIND
 from commops.store.db import Store
 from commops.store.models import (
     Activity,
     Enrollment,
     Identity,
-    IdentityDecision,
-    IdentityKey,
-    IdentityLog,
     Member,
-    MergeSuggestion,
     Observation,
     Organization,
     Source,
-    SyncRun,
-    SyncState,
 )
 from commops.sync import resolve_new_identities
 from commops.workspace import Workspace
@@ -1222,22 +1217,6 @@ _SOURCES = (
     ("downloads", "demo-downloads", "downloads", "demo://downloads/demo-org"),
 )
 
-_WIPE = (
-    IdentityKey,
-    IdentityDecision,
-    MergeSuggestion,
-    Activity,
-    Observation,
-    SyncState,
-    SyncRun,
-    Source,
-    Enrollment,
-    Identity,
-    IdentityLog,
-    Member,
-    Organization,
-)
-
 
 class _Writer:
     """One transaction per batch. On SQLite the rows go straight to the driver, in the text
@@ -1342,7 +1321,11 @@ def _prepare_store(store: Store, replace: bool) -> None:
     with store.session() as session:
         sources = session.execute(select(Source.name, Source.kind, Source.location, Source.options))
         found = list(sources)
-        real = [name for name, kind, loc, opts in found if not is_demo_source(kind, loc, opts)]
+        real = [
+            name
+            for name, kind, loc, opts in found
+            if not is_demo_source(kind, loc, opts) and kind != OPS_KIND
+        ]
         counts = {
             model.__tablename__: int(
                 session.execute(select(func.count()).select_from(model)).scalar_one()
@@ -1370,9 +1353,14 @@ def _prepare_store(store: Store, replace: bool) -> None:
             hint="Create a workspace for the demo: `commops init DIR`.",
         )
     if found:
+        # Everything goes, the operations records (feedback, content, ...) about the demo's
+        # people included: every table but Alembic's, children before parents.
         with store.session() as session:
-            for model in _WIPE:
-                session.execute(delete(model))
+            tables = MetaData()
+            tables.reflect(bind=session.connection())
+            for table in reversed(tables.sorted_tables):
+                if table.name != "alembic_version":
+                    session.execute(table.delete())
 
 
 def _insert_sources(session: Session) -> dict[str, tuple[int, str]]:

@@ -37,13 +37,14 @@ from commops.connectors.base import (
     activity_uid,
 )
 from commops.connectors.http import HttpClient
-from commops.errors import CommopsError
+from commops.errors import CommopsError, SourceError
 from commops.identity.bots import BotRules, apply_bot_flags
 from commops.identity.orgs import affiliate
 from commops.identity.registry import IdentityRegistry
 from commops.identity.resolve import Stats as ResolveStats
 from commops.identity.resolve import resolve
 from commops.identity.staff import apply_staff_flags
+from commops.ops.core import OPS_KIND
 from commops.sources import connector_for, get_sources
 from commops.store.db import Store
 from commops.store.models import Activity, Source, SyncRun, SyncState
@@ -340,8 +341,19 @@ def sync_workspace(
     window: Window | None = None,
     params: dict[str, Any] | None = None,
 ) -> list[SyncResult]:
-    """Sync the named sources (all when none), then refresh the analytics snapshot."""
+    """Sync the named sources (all when none), then refresh the analytics snapshot. The
+    ``commops`` source the operations workflows record into has nothing to sync."""
     sources = get_sources(ws.store, names)
+    if names:
+        own = [s.name for s in sources if s.kind == OPS_KIND]
+        if own:
+            raise SourceError(
+                f"source {own[0]!r} holds what commops records itself (feedback, content, "
+                "reviews): there is nothing to sync from it",
+                hint="Sync the other sources by name, or all of them with `commops sync`.",
+            )
+    else:
+        sources = [s for s in sources if s.kind != OPS_KIND]
     bots = BotRules.from_config(ws.config)
     results = [
         sync_source(

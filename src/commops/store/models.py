@@ -280,3 +280,26 @@ class Observation(Base):
     value: Mapped[float] = mapped_column(Float)
     decreased: Mapped[bool] = mapped_column(Boolean, default=False)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class OpsLog(Base):
+    """The audit log of the operations workflows (feedback, content, Q&A, and later events,
+    partners, roles): every state change and every soft delete or restore, who made it, when
+    and why. Written only by ``commops.ops.core.record``."""
+
+    __tablename__ = "ops_log"
+    __table_args__ = (
+        Index("ix_ops_log_record", "record_type", "record_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column()
+    action: Mapped[str] = mapped_column(String(60))
+    from_state: Mapped[str | None] = mapped_column(String(40), default=None)
+    to_state: Mapped[str | None] = mapped_column(String(40), default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

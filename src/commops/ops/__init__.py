@@ -1,0 +1,1 @@
+"""The operations workflows: feedback, content, Q&A (and later events, ecosystem, governance)."""
