@@ -324,3 +324,30 @@ def test_demo_cli_then_metrics(tmp_path: Path, cli: CliRunner) -> None:
     bad = cli.invoke(app, [*root, "demo", "--end", "2026-13-01"])
     assert isinstance(bad.exception, UsageError)
     assert "--end '2026-13-01'" in str(bad.exception)
+
+
+def test_demo_replace_also_clears_the_operations_records(tmp_path: Path) -> None:
+    """Feedback and content recorded about the demo's people (they point at its identities)
+    go with it on --replace; the workflows' own `commops` source is not a "real" source."""
+    ws = _fresh(tmp_path, "ops")
+    try:
+        generate(ws, seed=3, **SMALL)
+        w = ["-w", str(ws.root)]
+        runner = CliRunner()
+        for args in (
+            ["feedback", "add", "Dark mode", "--member", "3", "--origin", "manual"],
+            ["content", "add", "Hello", "--author", "2", "--kind", "article", "--channel", "blog"],
+        ):
+            got = runner.invoke(app, [*w, *args])
+            assert got.exit_code == 0, got.output
+        with ws.store.session() as session:
+            assert "commops" in set(session.scalars(select(Source.name)))
+        generate(ws, seed=5, replace=True, **SMALL)
+        listed = runner.invoke(app, [*w, "feedback", "list", "--json"])
+        assert listed.exit_code == 0, listed.output
+        assert json.loads(listed.output) == []
+        with ws.store.session() as session:
+            names = set(session.scalars(select(Source.name)))
+            assert "commops" not in names
+    finally:
+        ws.close()

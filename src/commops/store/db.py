@@ -16,7 +16,7 @@ from commops.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration. tests/test_store.py checks that it is Alembic's head.
-HEAD_REVISION = "0005_ops"
+HEAD_REVISION = "0008_qna"
 
 
 def redact(url: str) -> str:
