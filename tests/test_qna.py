@@ -552,3 +552,14 @@ def test_qna_on_the_demo_community(cli: CliRunner, tmp_path: Path) -> None:
         assert oldest.ref not in {r["ref"] for r in json.loads(queue_now.stdout)}
     finally:
         ws.close()
+
+
+def test_question_labels_come_from_the_config(tmp_path: Path) -> None:
+    """`[qna] question_labels` sets the default of --label."""
+    from commops.config import load_config
+
+    path = tmp_path / "commops.toml"
+    path.write_text('[qna]\nquestion_labels = ["support"]\n', encoding="utf-8")
+    assert load_config(path).qna_question_labels == ["support"]
+    path.write_text("", encoding="utf-8")
+    assert load_config(path).qna_question_labels == ["question", "kind/question", "type/question"]

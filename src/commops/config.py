@@ -60,6 +60,10 @@ class Config:
     content_approvals: int = 2
     # [qna]: a question with no answer after this many hours is in the unanswered queue.
     qna_unanswered_hours: int = 48
+    # ... and issues with one of these labels are questions (with the forum's and Discussions').
+    qna_question_labels: list[str] = field(
+        default_factory=lambda: ["question", "kind/question", "type/question"]
+    )
 
     def to_toml(self) -> dict[str, Any]:
         return {
@@ -96,7 +100,10 @@ class Config:
                 "sla_days": self.feedback_sla_days,
             },
             "content": {"approvals": self.content_approvals},
-            "qna": {"unanswered_hours": self.qna_unanswered_hours},
+            "qna": {
+                "unanswered_hours": self.qna_unanswered_hours,
+                "question_labels": list(self.qna_question_labels),
+            },
         }
 
 
@@ -174,7 +181,11 @@ def load_config(path: Path) -> Config:
     for key, value in http.items():
         if value <= 0:
             raise ConfigError(f"{path}: [http] {key} must be positive, got {value}")
-    for section, key in (("feedback", "labels"), ("feedback", "categories")):
+    for section, key in (
+        ("feedback", "labels"),
+        ("feedback", "categories"),
+        ("qna", "question_labels"),
+    ):
         if section in raw and key in raw[section]:
             strings[(section, key)] = _strings(raw, path, section, key)
     positive = {
@@ -195,6 +206,7 @@ def load_config(path: Path) -> Config:
         feedback_sla_days=positive[("feedback", "sla_days")],
         content_approvals=positive[("content", "approvals")],
         qna_unanswered_hours=positive[("qna", "unanswered_hours")],
+        qna_question_labels=strings.get(("qna", "question_labels"), defaults.qna_question_labels),
         tokens=dict(tokens),
         http_timeout=http["timeout"],
         http_attempts=int(http["attempts"]),

@@ -36,8 +36,8 @@ LabelOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--label",
-        help="An issue label that makes an issue a question (repeatable). Default: question, "
-        "kind/question, type/question.",
+        help="An issue label that makes an issue a question (repeatable). Default: [qna] "
+        "question_labels (question, kind/question, type/question).",
     ),
 ]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why, for the audit log.")]
@@ -119,6 +119,7 @@ def queue_cmd(
 
     now = _moment(at)
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         detected = _detect(ws, label)
         hours = ws.config.qna_unanswered_hours if older_than is None else older_than
         with ws.store.session() as session:
@@ -166,6 +167,7 @@ def answerers_cmd(
 
     now = _moment(at)
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         detected = _detect(ws, label)
         with ws.store.session() as session:
             q = find_question(session, question, labels=label)
@@ -233,6 +235,7 @@ def pairs_cmd(
 
     start, end = date_option("--since", since), date_option("--until", until)
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         detected = _detect(ws, label)
         with ws.store.session() as session:
             found = pairs(
@@ -267,6 +270,7 @@ def stats_cmd(
 
     start, end = date_option("--since", since), date_option("--until", until)
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         detected = _detect(ws, label)
         with ws.store.session() as session:
             result = stats(
@@ -339,6 +343,7 @@ def assign_cmd(
     from commops.ops.qna.desk import assignee_of
 
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         _detect(ws, label)
         with ws.store.session() as session:
             row = assign(session, question, to, actor=cli_actor(), reason=reason, labels=label)
@@ -363,6 +368,7 @@ def unassign_cmd(
     from commops.ops.qna import unassign
 
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         _detect(ws, label)
         with ws.store.session() as session:
             info = _changed(
@@ -393,6 +399,7 @@ def drop_cmd(
     if not reason.strip():
         raise UsageError("--reason: empty", hint="Say why the question needs no answer.")
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         _detect(ws, label)
         with ws.store.session() as session:
             info = _changed(
@@ -415,6 +422,7 @@ def reopen_cmd(
     from commops.ops.qna import reopen
 
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         _detect(ws, label)
         with ws.store.session() as session:
             info = _changed(
@@ -440,6 +448,7 @@ def log_cmd(
     from commops.ops.qna import desk_log
 
     with workspace() as ws:
+        label = ws.config.qna_question_labels if label is None else label
         _detect(ws, label)
         with ws.store.session() as session:
             entries = [
