@@ -18,6 +18,7 @@ from typing import Any, Union
 
 import yaml  # type: ignore[import-untyped]
 
+from commops.connectors.tabular import CONTRIBUTION_TYPES as ALL_CONTRIBUTORS_TYPES
 from commops.errors import UsageError
 
 # The activity kinds commops' connectors and operations workflows emit. A rule may name one of
@@ -77,45 +78,9 @@ KNOWN_KINDS = frozenset(
 )
 KNOWN_NAMESPACES = frozenset(k.split(":", 1)[0] for k in KNOWN_KINDS)
 
-# The all-contributors contribution types (https://allcontributors.org/docs/en/emoji-key).
-CONTRIBUTION_TYPES = frozenset(
-    [
-        "a11y",
-        "audio",
-        "blog",
-        "bug",
-        "business",
-        "code",
-        "content",
-        "data",
-        "design",
-        "doc",
-        "eventOrganizing",
-        "example",
-        "financial",
-        "fundingFinding",
-        "ideas",
-        "infra",
-        "maintenance",
-        "mentoring",
-        "platform",
-        "plugin",
-        "projectManagement",
-        "promotion",
-        "question",
-        "research",
-        "review",
-        "security",
-        "talk",
-        "test",
-        "tool",
-        "translation",
-        "tutorial",
-        "userTesting",
-        "video",
-        "answer",
-    ]
-)
+# The all-contributors contribution types (the tabular import's list), and the two the
+# forum and Q&A connectors also write.
+CONTRIBUTION_TYPES = ALL_CONTRIBUTORS_TYPES | {"answer", "forum"}
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|days?|w|weeks?|m|months?|y|years?)\s*$", re.IGNORECASE)
 _CREDITS = ("actor", "object")
