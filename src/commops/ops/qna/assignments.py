@@ -82,6 +82,13 @@ def _refuse_if_answered(q: Question) -> None:
         )
 
 
+def _question(session: Session, question: str | Question, labels: Iterable[str] | None) -> Question:
+    """The question a transition is about, found by its reference unless given."""
+    if isinstance(question, Question):
+        return question
+    return find_question(session, question, labels=labels)
+
+
 def _details(q: Question, **extra: object) -> dict[str, object]:
     return {"question": q.ref, "uid": q.uid, "source": q.source, "title": q.title, **extra}
 
@@ -99,11 +106,7 @@ def assign(
     """Ask ``member`` to answer ``question`` (open -> assigned, or assigned -> assigned to
     someone else). Refused for a question already answered, for a bot, and for the asker."""
     now = now or utcnow()
-    q = (
-        question
-        if isinstance(question, Question)
-        else find_question(session, question, labels=labels)
-    )
+    q = _question(session, question, labels)
     member_id = core.require_member(session, member, field="assignee")
     person = session.get(Member, member_id)
     assert person is not None
@@ -156,11 +159,7 @@ def unassign(
 ) -> QnaAssignment:
     """Take the question back from its assignee (assigned -> open)."""
     now = now or utcnow()
-    q = (
-        question
-        if isinstance(question, Question)
-        else find_question(session, question, labels=labels)
-    )
+    q = _question(session, question, labels)
     current = _current(session, q)
     if _state(current) != "assigned":
         raise UsageError(f"{_what(q)} is {_state(current)}: it is not assigned to anyone")
@@ -198,11 +197,7 @@ def drop(
     """Take a question off the queue: it needs no answer (spam, a duplicate, answered
     elsewhere). open | assigned -> dropped."""
     now = now or utcnow()
-    q = (
-        question
-        if isinstance(question, Question)
-        else find_question(session, question, labels=labels)
-    )
+    q = _question(session, question, labels)
     core.check_transition(_what(q), _state(_current(session, q)), "dropped", STATES)
     row = _row(session, q, now)
     from_state = row.state
@@ -234,11 +229,7 @@ def reopen(
 ) -> QnaAssignment:
     """Put a dropped question back on the queue (dropped -> open)."""
     now = now or utcnow()
-    q = (
-        question
-        if isinstance(question, Question)
-        else find_question(session, question, labels=labels)
-    )
+    q = _question(session, question, labels)
     current = _current(session, q)
     if _state(current) != "dropped":
         raise UsageError(f"{_what(q)} is {_state(current)}: only a dropped question is reopened")
