@@ -55,13 +55,15 @@ def _params(values: dict[str, Any]) -> Params:
     return Params(**values)
 
 
-def _metrics(workspace: str | Path | None, params: Params, engine: str) -> tuple[Any, Metrics]:
+def _metrics(
+    workspace: str | Path | None, params: Params, engine: str, *, cache: bool = False
+) -> tuple[Any, Metrics]:
     if engine not in ("duckdb", "spark"):
         raise UsageError(f"engine {engine!r}: use duckdb or spark")
     ws = open_workspace(Path(workspace) if workspace is not None else None)
     Snapshot(ws.snapshot_dir).refresh(ws.store)
     backend = spark_backend() if engine == "spark" else None
-    return ws, Metrics(Engine(ws.snapshot_dir, backend=backend), params)
+    return ws, Metrics(Engine(ws.snapshot_dir, backend=backend), params, cache=cache)
 
 
 def compute(
@@ -95,7 +97,7 @@ def compute_all(
             f"no metric named {', '.join(map(repr, unknown))}",
             hint=f"Metrics: {', '.join(DEFINITIONS)}",
         )
-    ws, m = _metrics(workspace, _params(params), engine)
+    ws, m = _metrics(workspace, _params(params), engine, cache=True)
     try:
         return {name: m.run(name) for name in chosen}
     finally:

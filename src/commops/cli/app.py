@@ -618,7 +618,8 @@ def metrics(
             from commops.analytics.engine import spark_backend
 
             backend = spark_backend()
-        m = Metrics(Engine(ws.snapshot_dir, backend=backend), params)
+        # One metric reads the snapshot directly; the default view's three share one read.
+        m = Metrics(Engine(ws.snapshot_dir, backend=backend), params, cache=name is None)
         if name is not None and explain_at is not None:
             results = [m.explain(name, explain_at)]
         elif name is not None:
