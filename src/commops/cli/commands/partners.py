@@ -84,6 +84,14 @@ def _said(what: str, message: str) -> None:
     console.print(f"{escape(what)}: {message}")
 
 
+def _report(info: dict[str, Any], as_json: bool, what: str, message: str) -> None:
+    """A changed record as JSON, or one line saying what happened to it."""
+    if as_json:
+        print_json(info)
+    else:
+        _said(what, message)
+
+
 # -- partners ---------------------------------------------------------------------------------
 
 
@@ -121,10 +129,12 @@ def add_cmd(
             actor=cli_actor(),
         )
         info = _partner_json(session, partner)
-    if as_json:
-        print_json(info)
-        return
-    _said(f"partner {info['id']}", f"added ({info['kind']}, organization {info['organization']}).")
+    _report(
+        info,
+        as_json,
+        f"partner {info['id']}",
+        f"added ({info['kind']}, organization {info['organization']}).",
+    )
 
 
 @partners_app.command("list")
@@ -219,10 +229,7 @@ def edit_cmd(
             actor=cli_actor(),
         )
         info = _partner_json(session, found)
-    if as_json:
-        print_json(info)
-        return
-    _said(f"partner {info['id']}", "changed.")
+    _report(info, as_json, f"partner {info['id']}", "changed.")
 
 
 @partners_app.command("delete")
@@ -251,10 +258,7 @@ def restore_cmd(partner: PartnerArg, reason: ReasonOpt = None, as_json: JsonOpt 
         info = _partner_json(
             session, restore_partner(session, partner, actor=cli_actor(), reason=reason)
         )
-    if as_json:
-        print_json(info)
-        return
-    _said(f"partner {info['id']}", "restored.")
+    _report(info, as_json, f"partner {info['id']}", "restored.")
 
 
 @partners_app.command("log")
@@ -307,10 +311,9 @@ def touch_cmd(
             "on": row.on,
             "note": row.note,
         }
-    if as_json:
-        print_json(info)
-        return
-    _said(f"partner {info['partner_id']}", f"{info['kind']} on {info['on']} logged.")
+    _report(
+        info, as_json, f"partner {info['partner_id']}", f"{info['kind']} on {info['on']} logged."
+    )
 
 
 @partners_app.command("health")
@@ -367,10 +370,9 @@ def contact_add_cmd(
             "member_id": ident.member_id if ident else None,
             "role": row.role,
         }
-    if as_json:
-        print_json(info)
-        return
-    _said(f"partner {info['partner_id']}", f"member {info['member_id']} is a contact.")
+    _report(
+        info, as_json, f"partner {info['partner_id']}", f"member {info['member_id']} is a contact."
+    )
 
 
 @contact_app.command("remove")
@@ -383,10 +385,9 @@ def contact_remove_cmd(
     with workspace() as ws, ws.store.session() as session:
         remove_contact(session, partner, member, reason=reason, actor=cli_actor())
         info = {"partner_id": get_partner(session, partner).id, "member": member, "removed": True}
-    if as_json:
-        print_json(info)
-        return
-    _said(f"partner {info['partner_id']}", f"{escape(member)} is no longer a contact.")
+    _report(
+        info, as_json, f"partner {info['partner_id']}", f"{escape(member)} is no longer a contact."
+    )
 
 
 # -- collaborations ---------------------------------------------------------------------------
@@ -423,10 +424,7 @@ def collab_add_cmd(
             actor=cli_actor(),
         )
         info = _collab_json(session, collab)
-    if as_json:
-        print_json(info)
-        return
-    _said(f"collaboration {info['id']}", "proposed.")
+    _report(info, as_json, f"collaboration {info['id']}", "proposed.")
 
 
 @collab_app.command("status")
@@ -447,10 +445,7 @@ def collab_status_cmd(
             )
         if info["status"] == "completed":
             refresh_snapshot(ws)
-    if as_json:
-        print_json(info)
-        return
-    _said(f"collaboration {info['id']}", f"{info['status']}.")
+    _report(info, as_json, f"collaboration {info['id']}", f"{info['status']}.")
 
 
 @collab_app.command("outcome")
@@ -468,10 +463,7 @@ def collab_outcome_cmd(
             session,
             add_outcome(session, collab, text, on=date_option("--on", on), actor=cli_actor()),
         )
-    if as_json:
-        print_json(info)
-        return
-    _said(f"collaboration {info['id']}", "outcome added.")
+    _report(info, as_json, f"collaboration {info['id']}", "outcome added.")
 
 
 @collab_app.command("link")
@@ -490,10 +482,7 @@ def collab_link_cmd(
             session,
             add_link(session, collab, url=url, content=content, event=event, actor=cli_actor()),
         )
-    if as_json:
-        print_json(info)
-        return
-    _said(f"collaboration {info['id']}", "linked.")
+    _report(info, as_json, f"collaboration {info['id']}", "linked.")
 
 
 @collab_app.command("delete")
@@ -507,10 +496,7 @@ def collab_delete_cmd(
         info = _collab_json(
             session, delete_collaboration(session, collab, reason=reason, actor=cli_actor())
         )
-    if as_json:
-        print_json(info)
-        return
-    _said(f"collaboration {info['id']}", "deleted.")
+    _report(info, as_json, f"collaboration {info['id']}", "deleted.")
 
 
 @collab_app.command("restore")
@@ -524,7 +510,4 @@ def collab_restore_cmd(
         info = _collab_json(
             session, restore_collaboration(session, collab, reason=reason, actor=cli_actor())
         )
-    if as_json:
-        print_json(info)
-        return
-    _said(f"collaboration {info['id']}", "restored.")
+    _report(info, as_json, f"collaboration {info['id']}", "restored.")
