@@ -64,6 +64,21 @@ class Config:
     qna_question_labels: list[str] = field(
         default_factory=lambda: ["question", "kind/question", "type/question"]
     )
+    # [reports]: which reports `commops serve` generates on its own ("monthly" on the first day
+    # of a month for the month before, "annual" on 1 January, "weekly" on Mondays for the week
+    # before), in which languages and formats; Jinja2 templates in template_dir (relative to the
+    # workspace) override the built-in ones by name.
+    reports_schedule: list[str] = field(default_factory=list)
+    reports_languages: list[str] = field(default_factory=lambda: ["en"])
+    reports_formats: list[str] = field(default_factory=lambda: ["html", "md"])
+    reports_template_dir: str = "templates"
+    # [web]: `commops serve`. Public pages (dashboard, leaderboard) are off unless asked; a
+    # session lasts session_hours; after login_attempts failed logins for one account or
+    # address within 15 minutes, logins are refused for 15 minutes.
+    web_public_pages: bool = False
+    web_session_hours: int = 12
+    web_login_attempts: int = 5
+    web_secure_cookies: bool = True
 
     def to_toml(self) -> dict[str, Any]:
         return {
@@ -103,6 +118,18 @@ class Config:
             "qna": {
                 "unanswered_hours": self.qna_unanswered_hours,
                 "question_labels": list(self.qna_question_labels),
+            },
+            "reports": {
+                "schedule": list(self.reports_schedule),
+                "languages": list(self.reports_languages),
+                "formats": list(self.reports_formats),
+                "template_dir": self.reports_template_dir,
+            },
+            "web": {
+                "public_pages": self.web_public_pages,
+                "session_hours": self.web_session_hours,
+                "login_attempts": self.web_login_attempts,
+                "secure_cookies": self.web_secure_cookies,
             },
         }
 
@@ -185,6 +212,9 @@ def load_config(path: Path) -> Config:
         ("feedback", "labels"),
         ("feedback", "categories"),
         ("qna", "question_labels"),
+        ("reports", "schedule"),
+        ("reports", "languages"),
+        ("reports", "formats"),
     ):
         if section in raw and key in raw[section]:
             strings[(section, key)] = _strings(raw, path, section, key)
@@ -194,13 +224,34 @@ def load_config(path: Path) -> Config:
             ("feedback", "sla_days", 30),
             ("content", "approvals", 2),
             ("qna", "unanswered_hours", 48),
+            ("web", "session_hours", 12),
+            ("web", "login_attempts", 5),
         )
     }
     for (section, key), value in positive.items():
         if value < 1:
             raise ConfigError(f"{path}: [{section}] {key} must be at least 1, got {value}")
     defaults = Config()
+    choices = {
+        ("reports", "schedule"): ("monthly", "annual", "weekly"),
+        ("reports", "languages"): ("en", "zh-CN"),
+        ("reports", "formats"): ("html", "pdf", "md"),
+    }
+    for (section, key), allowed in choices.items():
+        for i, choice in enumerate(strings.get((section, key), [])):
+            if choice not in allowed:
+                raise ConfigError(
+                    f"{path}: [{section}] {key}[{i}] {choice!r} is not one of {', '.join(allowed)}"
+                )
     return Config(
+        reports_schedule=strings.get(("reports", "schedule"), defaults.reports_schedule),
+        reports_languages=strings.get(("reports", "languages"), defaults.reports_languages),
+        reports_formats=strings.get(("reports", "formats"), defaults.reports_formats),
+        reports_template_dir=_get(raw, path, "reports", "template_dir", str, "templates"),
+        web_public_pages=_get(raw, path, "web", "public_pages", bool, False),
+        web_session_hours=positive[("web", "session_hours")],
+        web_login_attempts=positive[("web", "login_attempts")],
+        web_secure_cookies=_get(raw, path, "web", "secure_cookies", bool, True),
         feedback_labels=strings.get(("feedback", "labels"), defaults.feedback_labels),
         feedback_categories=strings.get(("feedback", "categories"), defaults.feedback_categories),
         feedback_sla_days=positive[("feedback", "sla_days")],
