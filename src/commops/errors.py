@@ -41,3 +41,13 @@ class UsageError(CommopsError):
     """The command was called with arguments that do not fit."""
 
     exit_code = 2
+
+
+class NotFoundError(UsageError):
+    """A record named by the caller does not exist (the web app answers 404)."""
+
+
+class PermissionDenied(CommopsError):
+    """The signed-in user's role does not allow this (the web app answers 403)."""
+
+    exit_code = 3
