@@ -31,6 +31,7 @@ from conftest import GitRepo
 TABLES = {
     "activities",
     "alembic_version",
+    "api_tokens",
     "committee_meetings",
     "committee_seats",
     "committee_terms",
@@ -62,6 +63,7 @@ TABLES = {
     "identity_decisions",
     "identity_keys",
     "identity_log",
+    "login_attempts",
     "members",
     "merge_suggestions",
     "organizations",
@@ -72,9 +74,12 @@ TABLES = {
     "observations",
     "ops_log",
     "qna_assignments",
+    "reports",
     "sources",
     "sync_runs",
     "sync_state",
+    "web_sessions",
+    "web_users",
 }
 
 

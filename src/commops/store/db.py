@@ -16,7 +16,7 @@ from commops.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration. tests/test_store.py checks that it is Alembic's head.
-HEAD_REVISION = "0011_governance"
+HEAD_REVISION = "0013_web"
 
 
 def redact(url: str) -> str:
