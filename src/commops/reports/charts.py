@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 _SNIPPET = """
 const specs = JSON.parse(document.getElementById("commops-charts").textContent);
@@ -157,3 +157,27 @@ def ranking(title: str, rows: Sequence[dict[str, Any]], label: str, field: str) 
         },
     )
     return spec
+
+
+# A CJK font first among the fallbacks, so that chart titles in Chinese draw in SVG and PDF
+# (Debian's fonts-wqy-microhei).
+FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, DejaVu Sans, sans-serif"
+# The d3 locales the reports draw charts in.
+ChartLocale = Literal["en-US", "zh-CN"]
+
+
+def to_svg(spec: dict[str, Any], width: int = 560, locale: ChartLocale = "en-US") -> str:
+    """The chart as a standalone SVG (for reports: no script, prints in a PDF). The page width
+    ("container") means nothing outside a browser, so the chart gets a fixed one; ``locale``
+    (d3's names: en-US, zh-CN) writes the axes' dates and numbers."""
+    import vl_convert
+
+    fixed = {**spec, "width": width}
+    fixed["config"] = {**spec.get("config", {}), "font": FONT}
+    svg: str = vl_convert.vegalite_to_svg(
+        fixed,
+        vl_version=vega_lite_version(),
+        format_locale=locale,
+        time_format_locale=locale,
+    )
+    return svg
