@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from commops.demo_ops import seed_operations
 from commops.web import create_app
 from commops.workspace import Workspace
 from test_quickstart import CHROMIUM, CHROMIUM_ARGS
@@ -57,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: the browser tests need Debian's chromium package")
     ws = demo_workspace(tmp_path_factory.mktemp("browser") / "ws", members=150, months=8)
+    seed_operations(ws, seed=3)
     with Server(ws) as running:
         running.ws = ws  # type: ignore[attr-defined]
         yield running
@@ -179,3 +181,29 @@ def test_a_viewer_is_refused_an_admin_form(session_for: Any) -> None:
     assert response.status == 200
     assert s.page.locator("[data-testid=users]").count() == 0
     s.shot("settings-viewer")
+
+
+def test_check_in_a_registrant(session_for: Any) -> None:
+    s = session_for("operator")
+    s.goto("/events")
+    s.shot("events")
+    links = s.page.locator("[data-testid=events] a[href^='/events/']")
+    checked = False
+    for href in [links.nth(i).get_attribute("href") for i in range(links.count())]:
+        s.goto(href)
+        buttons = s.page.locator("[data-testid^=checkin-] button, button[data-testid^=checkin-]")
+        if buttons.count() == 0:
+            continue
+        row = s.page.locator("tr[data-checked-in=false]").first
+        row_id = row.get_attribute("data-testid")
+        row.get_by_role("button", name="Check in").click()
+        s.page.wait_for_load_state()
+        assert s.page.locator(f"tr[data-testid='{row_id}']").get_attribute("data-checked-in") == (
+            "true"
+        )
+        assert "Attended" in s.page.locator(f"tr[data-testid='{row_id}']").inner_text()
+        s.shot("event-checked-in")
+        checked = True
+        break
+    assert checked, "no event with a registrant left to check in"
+    assert s.problems == []
