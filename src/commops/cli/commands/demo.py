@@ -19,6 +19,7 @@ from commops.demo import (
     STAFF_ORGANIZATION,
     generate,
 )
+from commops.demo_ops import seed_operations
 
 
 @app.command("demo")
@@ -54,6 +55,14 @@ def demo(
             "seed again. Refused when it has any other source.",
         ),
     ] = False,
+    operations: Annotated[
+        bool,
+        typer.Option(
+            "--operations/--no-operations",
+            help="Also seed every workflow (feedback, content, Q&A, events, partners, "
+            "governance) with a few records, for the web app and the reports.",
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Seed an empty workspace with a realistic synthetic community (docs/demo.md): power-law
@@ -78,7 +87,8 @@ def demo(
             replace=replace,
             progress=report,
         )
-    data = stats.to_json()
+        seeded = seed_operations(ws, seed=seed) if operations else []
+    data = {**stats.to_json(), "operations": seeded}
     if as_json:
         print_json(data)
         return
@@ -109,6 +119,8 @@ def demo(
             [{"organization": k, "members": n} for k, n in stats.organizations.items()],
         )
     )
+    if seeded:
+        console.print(f"Workflows seeded: {', '.join(seeded)}.")
     if stats.staff == 0:
         console.print(
             f"Staff: none flagged. Add [bold]\\[staff] organizations = "
