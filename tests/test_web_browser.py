@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from commops.demo_ops import seed_operations
-from commops.web import create_app
+from commops.store.models import Member
+from commops.web import accounts, create_app
 from commops.workspace import Workspace
 from test_quickstart import CHROMIUM, CHROMIUM_ARGS
 from webkit import PASSWORD, demo_workspace
@@ -59,7 +61,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.skip(f"{CHROMIUM} is absent: the browser tests need Debian's chromium package")
     ws = demo_workspace(tmp_path_factory.mktemp("browser") / "ws", members=150, months=8)
     seed_operations(ws, seed=3)
+    with ws.store.session() as session:
+        people = list(
+            session.scalars(
+                select(Member.id)
+                .where(Member.is_bot.is_(False), Member.is_staff.is_(False))
+                .order_by(Member.id)
+                .limit(3)
+            )
+        )
+        accounts.add_user(
+            session, "rita", PASSWORD, role="reviewer", member=people[0], actor="test"
+        )
     with Server(ws) as running:
+        running.people = people  # type: ignore[attr-defined]
         running.ws = ws  # type: ignore[attr-defined]
         yield running
     ws.close()
@@ -207,3 +222,73 @@ def test_check_in_a_registrant(session_for: Any) -> None:
         break
     assert checked, "no event with a registrant left to check in"
     assert s.problems == []
+
+
+def test_merge_two_members_and_undo(session_for: Any) -> None:
+    s = session_for("operator")
+    s.goto("/members")
+    s.shot("members")
+    rows = s.page.locator("[data-testid=member-row]")
+    assert rows.count() >= 2
+    first, second = (rows.nth(i).get_attribute("data-member-id") for i in (0, 1))
+    s.goto(f"/members/{first}")
+    identities_before = s.page.locator("[data-testid=identity-row]").count()
+    s.shot("member-profile")
+    form = s.page.locator("[data-testid=merge-form]")
+    form.locator("[data-testid=merge-others]").fill(str(second))
+    form.get_by_role("button", name="Merge", exact=True).click()
+    s.page.wait_for_load_state()
+    merged = s.page.locator("[data-testid=identity-row]").count()
+    assert merged > identities_before
+    s.page.locator("[data-testid=undo-form]").get_by_role(
+        "button", name="Undo merge", exact=True
+    ).click()
+    s.page.wait_for_load_state()
+    s.goto(f"/members/{first}")
+    assert s.page.locator("[data-testid=identity-row]").count() == identities_before
+    assert s.goto(f"/members/{second}").status == 200
+    assert s.problems == []
+
+
+def test_an_article_through_community_review_as_a_reviewer(
+    session_for: Any, server: Server
+) -> None:
+    reviewer, second, author = server.people  # type: ignore[attr-defined]
+    op = session_for("operator")
+    op.goto("/content/new")
+    form = op.page.locator("[data-testid=content-new-form]")
+    form.get_by_label("Title").fill("Running commops in the browser")
+    form.locator("input[name=authors]").fill(str(author))
+    form.get_by_role("button", name="Add pitch").click()
+    op.page.wait_for_load_state()
+    op.page.locator("[data-testid=content-accept]").click()
+    op.page.locator("[data-testid=content-drafting]").click()
+    op.page.locator("[data-testid=content-reviewers]").fill(f"{reviewer}, {second}")
+    op.page.locator("[data-testid=content-submit]").click()
+    op.page.wait_for_load_state()
+    assert op.page.locator("[data-testid=content-state]").first.get_attribute("data-state") == (
+        "in_review"
+    )
+    op.shot("content-item")
+
+    rita = session_for("rita")
+    rita.goto("/content/review")
+    items = rita.page.locator("[data-testid=review-item]")
+    titles = [items.nth(i).inner_text() for i in range(items.count())]
+    assert any("Running commops in the browser" in t for t in titles)
+    rita.shot("review-list")
+    items.filter(has_text="Running commops in the browser").get_by_role("link").first.click()
+    rita.page.wait_for_load_state()
+    assert rita.page.locator("[data-testid=review-title]").inner_text() == (
+        "Running commops in the browser"
+    )
+    rita.page.locator("[data-testid=review-message]").fill("Clear and useful. Ship it.")
+    rita.page.locator("[data-testid=review-approve]").click()
+    rita.page.wait_for_load_state()
+    rita.shot("review-done")
+    assert rita.problems == []
+    assert rita.goto("/content").status == 403
+    assert rita.goto("/members").status == 403
+
+    op.page.reload()
+    assert "Clear and useful. Ship it." in op.page.content()

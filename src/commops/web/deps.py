@@ -56,9 +56,28 @@ class NavItem:
 NAV: list[NavItem] = []
 
 
+# The menu's order, by area: the day's work first, administration last.
+AREAS = (
+    "overview",
+    "metrics",
+    "members",
+    "feedback",
+    "content",
+    "qna",
+    "events",
+    "partners",
+    "governance",
+    "reports",
+    "sources",
+    "settings",
+)
+
+
 def register_nav(href: str, label: str, rule: Rule, area: str) -> None:
     if not any(item.href == href for item in NAV):
         NAV.append(NavItem(href, label, rule, area))
+        rank = {name: i for i, name in enumerate(AREAS)}
+        NAV.sort(key=lambda item: rank.get(item.area, len(AREAS)))
 
 
 @dataclass

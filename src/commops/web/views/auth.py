@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from commops.web import accounts
-from commops.web.deps import LANG_COOKIE, SESSION_COOKIE, Ctx, require
+from commops.web.deps import LANG_COOKIE, NAV, SESSION_COOKIE, Ctx, require
 from commops.web.i18n import LANGUAGES
-from commops.web.permissions import anyone, is_signed_in
+from commops.web.permissions import Principal, anyone, can_view, is_signed_in
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,6 +20,15 @@ def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def _landing(role: str, target: str) -> str:
+    """Where to go after signing in: the page asked for, except that someone who may not see
+    the overview (a reviewer) starts on the first page of the menu they may see."""
+    probe = Principal(0, "", role, "session")
+    if target != "/" or can_view(probe):
+        return target
+    return next((item.href for item in NAV if item.rule(probe)), "/settings")
 
 
 def _address(request: Request) -> str:
@@ -61,7 +70,7 @@ def login(
             error=c.gettext(exc.message),
             username=username,
         )
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_landing(user.role, _safe_next(next)), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         secret,
