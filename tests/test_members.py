@@ -694,3 +694,28 @@ def test_undo_refuses_when_a_later_unmerge_replaced_the_merge_decision(
     with pytest.raises(UsageError, match=f"by log entry {second}"), workspace.store.session() as s:
         undo(s, first, actor=ACTOR)
     assert state(workspace) == before
+
+
+def test_tags_and_notes_are_logged_and_undone(workspace: Workspace, cli: CliRunner) -> None:
+    ids = people(workspace)
+    member = member_of(workspace, ids["ada"])
+    result = invoke(cli, workspace, "tag", str(member), "--add", "Speaker", "--add", "ambassador")
+    assert result.exit_code == 0, result.output
+    again = invoke(cli, workspace, "tag", str(member), "--add", "speaker")
+    assert "nothing changed" in again.output
+    assert invoke(cli, workspace, "note", str(member), "Wants to give a talk.").exit_code == 0
+    with workspace.store.session() as session:
+        row = session.get(Member, member)
+        assert row is not None
+        assert (row.tags, row.notes) == (["speaker", "ambassador"], "Wants to give a talk.")
+    bad = invoke(cli, workspace, "tag", str(member), "--add", "two words")
+    assert isinstance(bad.exception, UsageError)
+    assert "tag 'two words'" in bad.exception.message
+    entries = invoke(cli, workspace, "log", "--json")
+    last = json.loads(entries.output)[0]
+    assert last["action"] == "profile"
+    assert invoke(cli, workspace, "undo", str(last["id"])).exit_code == 0
+    with workspace.store.session() as session:
+        row = session.get(Member, member)
+        assert row is not None
+        assert (row.tags, row.notes) == (["speaker", "ambassador"], None)

@@ -523,3 +523,51 @@ def test_members_pages_in_chinese(site: Site, viewer: WebClient) -> None:
     page = viewer.get("/members", headers={"Accept-Language": "zh-CN"})
     assert "成员" in page.text
     assert "合并建议" in page.text
+
+
+# -- tags and notes ---------------------------------------------------------------------------
+
+
+def test_operator_tags_and_notes_a_member_and_undoes_it(site: Site, operator: WebClient) -> None:
+    ws, _app = site
+    (member_id,) = _plain_members(ws, 1)
+    response = operator.form(
+        f"/members/{member_id}/profile",
+        {"tags": "Speaker, ambassador", "notes": "Met at the Shanghai meetup."},
+    )
+    assert response.status_code == 303
+    undo_at = response.headers["location"]
+    page = operator.get(undo_at)
+    assert 'data-testid="member-notes">Met at the Shanghai meetup.<' in page.text
+    with ws.store.session() as session:
+        member = session.get(Member, member_id)
+        assert member is not None
+        assert member.tags == ["speaker", "ambassador"]
+    tagged = operator.get("/api/v1/members?tag=speaker").json()
+    assert member_id in [m["id"] for m in tagged["items"]]
+    log_id = int(undo_at.split("undo=")[1])
+    assert operator.form(f"/members/log/{log_id}/undo", {"next": undo_at}).status_code == 303
+    with ws.store.session() as session:
+        member = session.get(Member, member_id)
+        assert member is not None
+        assert member.tags == []
+        assert member.notes is None
+
+
+def test_profile_api_changes_tags_and_refuses_bad_ones(site: Site) -> None:
+    ws, app = site
+    (member_id,) = _plain_members(ws, 2)[1:]
+    api = token_client(ws, app, "operator", ("read", "write"))
+    done = api.patch(f"/api/v1/members/{member_id}", json={"add_tags": ["user-committee"]})
+    assert done.status_code == 200
+    assert done.json()["changed"] is True
+    assert done.json()["log"]["action"] == "profile"
+    again = api.patch(f"/api/v1/members/{member_id}", json={"add_tags": ["user-committee"]})
+    assert again.json() == {"changed": False, "log": None}
+    bad = api.patch(f"/api/v1/members/{member_id}", json={"add_tags": ["two words"]})
+    assert bad.status_code == 400
+    assert "no spaces" in bad.json()["detail"]
+    assert api.patch("/api/v1/members/999999", json={"notes": "x"}).status_code == 404
+    viewer = token_client(ws, app, "viewer", ("read", "write"))
+    refused = viewer.patch(f"/api/v1/members/{member_id}", json={"notes": "x"})
+    assert refused.status_code == 403

@@ -590,6 +590,50 @@ def merge_members(
     return ch.write(action, actor, reason)
 
 
+MAX_TAG = 60
+MAX_NOTES = 10_000
+
+
+def _tag(value: str) -> str:
+    tag = value.strip().lower()
+    if not tag or len(tag) > MAX_TAG or any(c.isspace() or c == "," for c in tag):
+        raise UsageError(
+            f"tag {value!r}: 1 to {MAX_TAG} characters, no spaces or commas",
+            hint="Use words like ambassador, user-committee, speaker.",
+        )
+    return tag
+
+
+def update_profile(
+    session: Session,
+    member_id: int,
+    *,
+    add_tags: Sequence[str] = (),
+    remove_tags: Sequence[str] = (),
+    notes: str | None = None,
+    actor: str,
+    reason: str | None = None,
+) -> IdentityLog | None:
+    """Tag a member, untag them, or replace their private notes (``notes=""`` clears them).
+    Logged like every change of who is who, and undone the same way (``undo``). Returns None
+    when nothing changes. Tags are lower-case words; notes are never shown on public pages."""
+    member = _member(session, member_id)
+    adding = [_tag(t) for t in add_tags]
+    removing = {_tag(t) for t in remove_tags}
+    tags = [t for t in list(member.tags or []) if t not in removing]
+    tags.extend(t for t in dict.fromkeys(adding) if t not in tags)
+    values: dict[str, Any] = {"tags": tags}
+    if notes is not None:
+        if len(notes) > MAX_NOTES:
+            raise UsageError(f"notes: at most {MAX_NOTES:,} characters, got {len(notes):,}")
+        values["notes"] = notes.strip() or None
+    ch = Changes(session)
+    ch.update_member(member, **values)
+    if ch.empty:
+        return None
+    return ch.write("profile", actor, reason)
+
+
 # -- unmerge and split ------------------------------------------------------------------------
 
 

@@ -810,3 +810,11 @@ def check_merge(session: Session, target_id: int, other_ids: Sequence[int]) -> N
     missing = [i for i in dict.fromkeys(other_ids) if i not in found]
     if missing:
         raise UsageError(f"no member {', '.join(map(str, missing))}: nothing was merged")
+
+
+def member_tags(session: Session, member_id: int) -> list[str]:
+    """A member's tags (NotFoundError when there is no such member)."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFoundError(f"no member {member_id}")
+    return [str(t) for t in member.tags or []]

@@ -20,6 +20,7 @@ from commops.cli.common import (
     table,
     workspace,
 )
+from commops.errors import UsageError
 
 if TYPE_CHECKING:
     from commops.store.models import IdentityLog
@@ -211,6 +212,71 @@ def merge(
             )
         refresh_snapshot(ws)
     _report([entry], as_json, f"Merged into member {target_id}")
+
+
+@members_app.command("tag")
+def tag(
+    member: Annotated[str, typer.Argument(help="Member id, identity or name.")],
+    add: Annotated[
+        list[str] | None, typer.Option("--add", help="A tag to add (repeatable).")
+    ] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option("--remove", help="A tag to remove (repeatable).")
+    ] = None,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tag a member (ambassador, user-committee, speaker, ...) or remove tags. Logged and
+    undoable; metrics can be cut by tag (--tag)."""
+    from commops.identity.audit import find_member, update_profile
+
+    if not add and not remove:
+        raise UsageError("nothing to do: give --add TAG or --remove TAG")
+    with workspace() as ws:
+        with ws.store.session() as session:
+            member_id = find_member(session, member)
+            entry = update_profile(
+                session,
+                member_id,
+                add_tags=add or [],
+                remove_tags=remove or [],
+                actor=actor(),
+                reason=reason,
+            )
+            done = [] if entry is None else [_entry_json(entry)]
+        if done:
+            refresh_snapshot(ws)
+    if not done and not as_json:
+        console.print(f"Member {member_id}: the tags are already so; nothing changed.")
+        return
+    _report(done, as_json, f"Tags of member {member_id} changed")
+
+
+@members_app.command("note")
+def note(
+    member: Annotated[str, typer.Argument(help="Member id, identity or name.")],
+    text: Annotated[
+        str | None, typer.Argument(help="The notes (replace the old ones).", show_default=False)
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the notes.")] = False,
+    reason: ReasonOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace a member's private notes (never shown on public pages). Logged and undoable."""
+    from commops.identity.audit import find_member, update_profile
+
+    if (text is None) == (not clear):
+        raise UsageError("give the notes as TEXT, or --clear to remove them")
+    with workspace() as ws, ws.store.session() as session:
+        member_id = find_member(session, member)
+        entry = update_profile(
+            session, member_id, notes="" if clear else text, actor=actor(), reason=reason
+        )
+        done = [] if entry is None else [_entry_json(entry)]
+    if not done and not as_json:
+        console.print(f"Member {member_id}: the notes are already so; nothing changed.")
+        return
+    _report(done, as_json, f"Notes of member {member_id} changed")
 
 
 @members_app.command("unmerge")

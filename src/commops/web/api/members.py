@@ -385,6 +385,43 @@ def merge(
     return out
 
 
+class ProfileIn(BaseModel):
+    add_tags: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default=[], max_length=50
+    )
+    remove_tags: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default=[], max_length=50
+    )
+    notes: str | None = Field(
+        default=None, max_length=10_000, description='Replaces the notes; "" clears them.'
+    )
+
+
+class ProfileChange(BaseModel):
+    changed: bool
+    log: LogOut | None
+
+
+@router.patch("/members/{member_id}", summary="Tag, untag, or replace a member's notes")
+def patch_member(
+    c: Annotated[Ctx, Depends(require(can_operate))], member_id: MemberId, body: ProfileIn
+) -> ProfileChange:
+    with c.session() as session:
+        mv.member_tags(session, member_id)
+        entry = audit.update_profile(
+            session,
+            member_id,
+            add_tags=body.add_tags,
+            remove_tags=body.remove_tags,
+            notes=body.notes,
+            actor=c.actor,
+        )
+        out = None if entry is None else log_out(entry)
+    if out is not None:
+        _changed(c)
+    return ProfileChange(changed=out is not None, log=out)
+
+
 @router.post(
     "/members/{member_id}/unmerge",
     summary="Move identities of this member to a new member",

@@ -242,6 +242,7 @@ UNDO_LABELS = {
     "unmerge": "Undo unmerge",
     "split": "Undo split",
     "reject": "Undo rejection",
+    "profile": "Undo change",
 }
 
 
@@ -307,6 +308,32 @@ def merge(
     return c.redirect(
         f"/members/{member_id}?undo={entry_id}", c.gettext("Members merged into this one.")
     )
+
+
+@router.post("/members/{member_id}/profile")
+def profile(
+    c: Annotated[Ctx, Depends(require(can_operate))],
+    member_id: MemberId,
+    tags: Annotated[str, Form(max_length=2000)] = "",
+    notes: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    """Tags (the whole list, comma-separated) and private notes, from the profile's form."""
+    wanted = [t.strip().lower() for t in tags.split(",") if t.strip()]
+    with c.session() as session:
+        current = mv.member_tags(session, member_id)
+        entry = audit.update_profile(
+            session,
+            member_id,
+            add_tags=[t for t in wanted if t not in current],
+            remove_tags=[t for t in current if t not in wanted],
+            notes=notes,
+            actor=c.actor,
+        )
+        entry_id = None if entry is None else entry.id
+    if entry_id is None:
+        return c.redirect(f"/members/{member_id}", c.gettext("Nothing changed."))
+    _changed(c)
+    return c.redirect(f"/members/{member_id}?undo={entry_id}", c.gettext("Profile saved."))
 
 
 @router.post("/members/{member_id}/unmerge")
