@@ -301,58 +301,7 @@ Name = Annotated[str, Path(pattern=NAME_PATTERN)]
 Period = Annotated[str, Query(pattern="^(day|week|month|quarter|year)$")]
 
 
-def _form_params(
-    c: Ctx,
-    since: Text,
-    until: Text,
-    period: Period,
-    source: Many,
-    channel: Many,
-    organization: Many,
-    tag: Many,
-    include_bots: Text,
-    include_staff: Text,
-    top: Text,
-    new_by: Text,
-    inactive_months: Text,
-    bus_rule: Text,
-    bus_threshold: Text,
-    unaffiliated: Text,
-    review_every: Text,
-) -> dict[str, Any]:
-    return page_params(
-        c,
-        since=since,
-        until=until,
-        period=period,
-        source=source,
-        channel=channel,
-        organization=organization,
-        tag=tag,
-        include_bots=include_bots,
-        include_staff=include_staff,
-        top=top,
-        new_by=new_by,
-        inactive_months=inactive_months,
-        bus_rule=bus_rule,
-        bus_threshold=bus_threshold,
-        unaffiliated=unaffiliated,
-        review_every=review_every,
-    )
-
-
-@router.get("/metrics")
-def catalogue_page(c: Annotated[Ctx, Depends(require(can_view))]) -> Response:
-    kinds: dict[str, list[Definition]] = {"series": [], "table": [], "totals": []}
-    for d in DEFINITIONS.values():
-        kinds.setdefault(d.kind, []).append(d)
-    return c.render("metrics/catalogue.html.j2", kinds=kinds)
-
-
-@router.get("/metrics/{name}")
-def metric_page(
-    c: Annotated[Ctx, Depends(require(can_view))],
-    name: Name,
+def form_fields(
     since: Text = None,
     until: Text = None,
     period: Period = "month",
@@ -369,13 +318,48 @@ def metric_page(
     bus_threshold: Text = None,
     unaffiliated: Text = None,
     review_every: Text = None,
+) -> dict[str, Any]:
+    """The explorer form's fields as the browser sent them (one dependency for every page that
+    reads them); ``page_params`` checks them."""
+    return {
+        "since": since,
+        "until": until,
+        "period": period,
+        "source": source,
+        "channel": channel,
+        "organization": organization,
+        "tag": tag,
+        "include_bots": include_bots,
+        "include_staff": include_staff,
+        "top": top,
+        "new_by": new_by,
+        "inactive_months": inactive_months,
+        "bus_rule": bus_rule,
+        "bus_threshold": bus_threshold,
+        "unaffiliated": unaffiliated,
+        "review_every": review_every,
+    }
+
+
+Fields = Annotated[dict[str, Any], Depends(form_fields)]
+
+
+@router.get("/metrics")
+def catalogue_page(c: Annotated[Ctx, Depends(require(can_view))]) -> Response:
+    kinds: dict[str, list[Definition]] = {"series": [], "table": [], "totals": []}
+    for d in DEFINITIONS.values():
+        kinds.setdefault(d.kind, []).append(d)
+    return c.render("metrics/catalogue.html.j2", kinds=kinds)
+
+
+@router.get("/metrics/{name}")
+def metric_page(
+    c: Annotated[Ctx, Depends(require(can_view))],
+    name: Name,
+    fields: Fields,
 ) -> Response:
     d = definition(name)
-    params = _form_params(
-        c, since, until, period, source, channel, organization, tag, include_bots,
-        include_staff, top, new_by, inactive_months, bus_rule, bus_threshold, unaffiliated,
-        review_every,
-    )  # fmt: skip
+    params = page_params(c, **fields)
     result = c.request.app.state.insights.result(name, **params)
     rows = visible_rows(result, c.allows(can_operate))
     shown = Params(**{**dataclasses.asdict(DEFAULTS), **params})
@@ -401,29 +385,10 @@ def metric_page(
 def metric_csv(
     c: Annotated[Ctx, Depends(require(can_view))],
     name: Name,
-    since: Text = None,
-    until: Text = None,
-    period: Period = "month",
-    source: Many = None,
-    channel: Many = None,
-    organization: Many = None,
-    tag: Many = None,
-    include_bots: Text = None,
-    include_staff: Text = None,
-    top: Text = None,
-    new_by: Text = None,
-    inactive_months: Text = None,
-    bus_rule: Text = None,
-    bus_threshold: Text = None,
-    unaffiliated: Text = None,
-    review_every: Text = None,
+    fields: Fields,
 ) -> Response:
     definition(name)
-    params = _form_params(
-        c, since, until, period, source, channel, organization, tag, include_bots,
-        include_staff, top, new_by, inactive_months, bus_rule, bus_threshold, unaffiliated,
-        review_every,
-    )  # fmt: skip
+    params = page_params(c, **fields)
     result = c.request.app.state.insights.result(name, **params)
     return csv_response(name, result.columns, visible_rows(result, c.allows(can_operate)))
 
@@ -454,30 +419,11 @@ def explain_page(
     c: Annotated[Ctx, Depends(require(can_view))],
     name: Name,
     at: Annotated[str, Query(max_length=10)],
+    fields: Fields,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    since: Text = None,
-    until: Text = None,
-    period: Period = "month",
-    source: Many = None,
-    channel: Many = None,
-    organization: Many = None,
-    tag: Many = None,
-    include_bots: Text = None,
-    include_staff: Text = None,
-    top: Text = None,
-    new_by: Text = None,
-    inactive_months: Text = None,
-    bus_rule: Text = None,
-    bus_threshold: Text = None,
-    unaffiliated: Text = None,
-    review_every: Text = None,
 ) -> Response:
     d = definition(name)
-    params = _form_params(
-        c, since, until, period, source, channel, organization, tag, include_bots,
-        include_staff, top, new_by, inactive_months, bus_rule, bus_threshold, unaffiliated,
-        review_every,
-    )  # fmt: skip
+    params = page_params(c, **fields)
     result = c.request.app.state.insights.explain(name, explain_start(at), **params)
     rows = visible_rows(result, c.allows(can_operate))
     query = _query_without(c, "offset")
