@@ -252,8 +252,10 @@ def create_app(ws: Workspace, *, background: bool = True) -> FastAPI:
         )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in _routers("commops.web.views") + _routers("commops.web.api"):
+    for router in _routers("commops.web.views"):
         app.include_router(router)
+    for router in _routers("commops.web.api"):
+        app.include_router(router, responses=problems.RESPONSES)
     app.add_middleware(CsrfCookie, secure=ws.config.web_secure_cookies)
     app.add_middleware(SecurityHeaders, secure=ws.config.web_secure_cookies)
     return app

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commops.errors import CommopsError, NotFoundError, PermissionDenied, UsageError
@@ -16,6 +17,34 @@ from commops.web.deps import CsrfFailed, NotSignedIn, build_ctx
 
 log = logging.getLogger("commops.web")
 PROBLEM = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+_PROBLEM_CONTENT = {PROBLEM: {"schema": Problem.model_json_schema()}}
+# What any API route may answer besides its success (documented in the OpenAPI schema).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {
+        "description": "Bad request: the message says what to change",
+        "content": _PROBLEM_CONTENT,
+    },
+    401: {"description": "Not signed in: send a bearer token", "content": _PROBLEM_CONTENT},
+    403: {"description": "Not allowed for this role or token scope", "content": _PROBLEM_CONTENT},
+    404: {"description": "Not found", "content": _PROBLEM_CONTENT},
+    409: {"description": "Cannot be done in the record's state", "content": _PROBLEM_CONTENT},
+    422: {
+        "description": "Invalid parameters (errors lists each field)",
+        "content": _PROBLEM_CONTENT,
+    },
+}
 
 
 def is_api(request: Request) -> bool:
