@@ -241,6 +241,43 @@ def test_python_api_compute_all_matches_compute_one_by_one(org: Workspace) -> No
         api.compute_all(["stars", "sparkles"], workspace=org.root)
 
 
+def test_run_all_at_once_gives_what_each_metric_gives_one_at_a_time(org: Workspace) -> None:
+    """``run_all`` runs the metrics two at a time (threads, a DuckDB cursor each, sharing the
+    materialised activities and the memo): the same rows as ``run`` one by one, in the order
+    asked, each metric timed."""
+    names = ["funnel", "conversion", "time-to-merge", "issue-age", "stars", "community-support"]
+    one = metrics(org, period="quarter")
+    alone = {name: one.run(name).rows for name in names}
+    times: dict[str, float] = {}
+    with metrics(org, period="quarter") as m:
+        every = m.run_all(names, times=times)
+    assert list(every) == names
+    assert {name: r.rows for name, r in every.items()} == alone
+    assert set(times) == set(names)
+    assert all(t >= 0 for t in times.values())
+    with pytest.raises(UsageError, match="no metric named 'sparkles'"):
+        metrics(org).run_all(["stars", "sparkles"])
+
+
+def test_engine_fetch_from_another_thread_sees_the_kept_tables(org: Workspace) -> None:
+    """A thread other than the engine's own runs queries on a cursor of its own, which sees the
+    snapshot's views and the tables ``materialize`` kept; ``release`` drops them for all."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = Engine(org.snapshot_dir)
+    a = engine.raw_activities
+    kept = engine.materialize(a.group_by("kind").aggregate(n=a.count()))
+    here = engine.fetch(kept.order_by("kind")).to_pylist()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        there = pool.submit(lambda: engine.fetch(kept.order_by("kind")).to_pylist()).result()
+        total = pool.submit(lambda: engine.fetch(a.count()).as_py()).result()
+    assert there == here
+    assert sum(r["n"] for r in here) == total > 0
+    engine.release(kept)
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(Exception, match="kept"):
+        pool.submit(lambda: engine.fetch(kept)).result()
+
+
 # -- responsiveness and releases ----------------------------------------------------------------
 
 

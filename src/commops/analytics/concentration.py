@@ -221,7 +221,7 @@ def _member_periods(metrics: Metrics) -> dict[date, tuple[Any, Any]]:
     ``Metrics`` (the absence factor and the onion tiers share it)."""
 
     def read() -> dict[date, tuple[Any, Any]]:
-        got = member_contributions(metrics).to_pyarrow()
+        got = metrics.fetch(member_contributions(metrics))
         periods = got.column("period").to_numpy(zero_copy_only=False).astype("datetime64[D]")
         members = got.column("member_id").to_numpy(zero_copy_only=False)
         counts = got.column("contributions").to_numpy(zero_copy_only=False).astype(np.int64)
@@ -283,7 +283,7 @@ def organisation_contributions(
     g = a.group_by([a.period, a.organization, loose_member.name("member_id")]).aggregate(
         contributions=a.contributions.sum()
     )
-    for row in g.to_pyarrow().to_pylist():
+    for row in metrics.fetch(g).to_pylist():
         orgs, loose = out.setdefault(row["period"], ({}, {}))
         n = int(row["contributions"])
         if row["organization"] is None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
-from ibis.expr.types import Table
+from ibis.expr.types import Expr, Table
 
 from commops.analytics.snapshot import (
     ACTIVITY_SCHEMA,
@@ -66,7 +69,16 @@ class Engine:
     def __init__(self, snapshot_dir: Path, backend: Any = None) -> None:
         self.snapshot = Snapshot(snapshot_dir)
         self.con = backend if backend is not None else ibis.duckdb.connect()
-        self._kept = 0
+        self._kept = itertools.count(1)
+        # The thread that made the engine runs queries on ``con``; other threads each on a
+        # cursor of their own (``fetch``).
+        self._owner = threading.get_ident()
+        self._local = threading.local()
+        self._timezone = (
+            self.con.con.sql("SELECT current_setting('TimeZone')").fetchall()[0][0]
+            if self.con.name == "duckdb"
+            else None
+        )
         files = [str(p) for p in self.snapshot.activity_files()]
         self.raw_activities = self._read(files, ACTIVITY_SCHEMA, "raw_activities")
         self.identities = self._table(self.snapshot.identities_path, IDENTITY_SCHEMA, "identities")
@@ -83,15 +95,17 @@ class Engine:
         return str(self.con.name)
 
     def materialize(self, expr: Table) -> Table:
-        """``expr`` computed once and kept in the engine (DuckDB: a temporary table; Spark: a
-        cached DataFrame as a temporary view) until ``release`` or the end of the engine."""
-        self._kept += 1
-        name = f"_commops_kept_{self._kept}"
+        """``expr`` computed once and kept in the engine (DuckDB: a table of its in-memory
+        database, not a temporary one, so that every cursor sees it; Spark: a cached DataFrame
+        as a temporary view) until ``release`` or the end of the engine."""
+        name = f"_commops_kept_{next(self._kept)}"
         if self.con.name == "pyspark":
             frame = self.con._session.sql(str(self.con.compile(expr))).cache()
             frame.createOrReplaceTempView(name)
             return self.con.table(name)
-        return self.con.create_table(name, expr, temp=True)
+        self._connection().execute(f'CREATE TABLE "{name}" AS {self.con.compile(expr)}')
+        kept = ops.DatabaseTable(name, expr.schema(), source=self.con, namespace=ops.Namespace())
+        return kept.to_expr()
 
     def release(self, table: Table) -> None:
         """Drop a table ``materialize`` made."""
@@ -101,7 +115,34 @@ class Engine:
             session.table(name).unpersist()
             session.catalog.dropTempView(name)
         else:
-            self.con.raw_sql(f'DROP TABLE IF EXISTS temp.main."{name}"')
+            self._connection().execute(f'DROP TABLE IF EXISTS "{name}"')
+
+    def fetch(self, expr: Expr) -> Any:
+        """``expr`` computed, as ``expr.to_pyarrow()`` gives it (an Arrow table, array or
+        scalar). On DuckDB a thread other than the one that made the engine runs it on a cursor
+        of its own (``_connection``). That lets several metrics run at once
+        (``Metrics.run_all``)."""
+        if self.con.name != "duckdb" or threading.get_ident() == self._owner:
+            return expr.to_pyarrow()
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        self.con._run_pre_execute_hooks(expr)
+        table = self._connection().sql(self.con.compile(expr.as_table())).to_arrow_table()
+        return expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+
+    def _connection(self) -> Any:
+        """The DuckDB connection of this thread: the engine's own for the thread that made it,
+        else a cursor of the thread's own (a DuckDB connection serves one thread at a time), a
+        connection to the same in-memory database. The snapshot's views and the kept tables are
+        not temporary (temporary ones are a connection's own), so every cursor sees them."""
+        if threading.get_ident() == self._owner:
+            return self.con.con
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.con.con.cursor()
+            # (A cursor starts with the machine's time zone; Ibis set the engine's to UTC.)
+            cursor.execute(f"SET TimeZone = '{self._timezone}'")
+        return cursor
 
     def _table(self, path: Path, schema: pa.Schema, name: str) -> Table:
         return self._read([str(path)] if path.exists() else [], schema, name)
@@ -119,11 +160,19 @@ class Engine:
             frame.createOrReplaceTempView(name)
             return self.con.table(name)
         if files:
-            return self.con.read_parquet(files, table_name=name)
+            # A view of the database, not the temporary one read_parquet makes: every cursor
+            # sees it (``fetch``).
+            paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            self.con.con.execute(
+                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{paths}])'
+            )
+            return self.con.table(name)
         return self.con.create_table(name, schema=ibis.schema(schema))
 
-    def activities(self) -> Table:
-        a = self.raw_activities
+    def activities(self, raw: Table | None = None) -> Table:
+        """The activities (``raw``: some of ``raw_activities``, by default all) with their
+        identity's member and flags and their source's name."""
+        a = self.raw_activities if raw is None else raw
         i = self.identities
         s = self.sources
         joined = a.join(i, a.actor_identity_id == i.identity_id).join(s, a.source_id == s.source_id)

@@ -242,7 +242,7 @@ def _activity_table(metrics: Metrics) -> pa.Table:
     """``activity_counts`` computed once per ``Metrics`` (developer and repository activity
     both read it)."""
     table: pa.Table = metrics.memo(
-        "influence.activity_counts", lambda: activity_counts(metrics).to_pyarrow()
+        "influence.activity_counts", lambda: metrics.fetch(activity_counts(metrics))
     )
     return table
 
@@ -604,7 +604,7 @@ def _openrank_query(metrics: Metrics, weights: Mapping[str, float]) -> tuple[pa.
     for the edges to join)."""
     kept = metrics.engine.materialize(_openrank_items(metrics))
     try:
-        return kept.to_pyarrow(), _openrank_edges(metrics, kept, weights).to_pyarrow()
+        return metrics.fetch(kept), metrics.fetch(_openrank_edges(metrics, kept, weights))
     finally:
         metrics.engine.release(kept)
 
@@ -800,7 +800,7 @@ def openrank_edges(metrics: Metrics) -> dict[date, list[ItemActivity]]:
     t = a.join(items, ["source_id", "channel", "target"])
     t = t.group_by(t.columns).aggregate(n=t.count())
     out: dict[date, list[ItemActivity]] = defaultdict(list)
-    for row in t.to_pyarrow().to_pylist():
+    for row in metrics.fetch(t).to_pylist():
         edge = ItemActivity(
             developer=row["member_id"],
             item=(row["source_id"], row["channel"], row["target"]),
@@ -1170,7 +1170,7 @@ def _engagement_rows(
     typed = g.contribution_type.substitute(ENGAGEMENT_WEIGHTS, else_=DEFAULT_TYPED_WEIGHT)
     weight = ibis.ifelse(g.contribution_type.isnull(), DEFAULT_UNTYPED_WEIGHT, typed)
     t = g.select(g.member_id, g.day, weight=weight.cast("float64") * g.n)
-    t = t.order_by([t.member_id, t.day]).to_pyarrow()
+    t = metrics.fetch(t.order_by([t.member_id, t.day]))
     member = t["member_id"].to_numpy().astype(np.int64)
     day = t["day"].cast(pa.int32()).to_numpy().astype(np.int64) + EPOCH.toordinal()
     weight_ = t["weight"].to_numpy().astype(np.float64)

@@ -6,9 +6,12 @@ is one Ibis expression over the snapshot, so the same definition runs on any Ibi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from time import perf_counter
 from typing import Any, cast
 
 import ibis
@@ -463,6 +466,26 @@ BASE_COLUMNS = (
 )
 
 
+# ``Metrics.run_all``: how many metrics run at once, and in what order they start (at millions
+# of activities). community-openrank first: it takes longest and needs the most memory, so the
+# light metrics run beside it; the other slow ones last, with the metrics that share what they
+# read (``Metrics.memo``), so that their memory comes mostly once it is done.
+RUN_ALL_THREADS = 2
+RUN_FIRST = ("community-openrank",)
+RUN_LAST = (
+    "developer-activity",
+    "repository-activity",
+    "time-to-first-response",
+    "time-to-merge",
+    "change-requests",
+    "issue-age",
+    "engagement-levels",
+    "community-support",
+    "unanswered-questions",
+    "elephant-factor",
+)
+
+
 class Metrics:
     """The catalogue over one engine with one set of parameters.
 
@@ -478,19 +501,24 @@ class Metrics:
         self.cache = cache
         self._base: Table | None = None
         self._memo: dict[str, Any] = {}
+        # Metrics may run at once (``run_all``): the base is made once, and each memo entry
+        # computed once, whoever asks first.
+        self._lock = threading.Lock()
+        self._memo_locks: dict[str, threading.Lock] = {}
 
     # -- building blocks --------------------------------------------------------------------
 
     def base(self, *, drop_people: bool = True) -> Table:
         """The activities of the selected sources, without bots' and staff members' (member
         flags) unless the parameters include them; ``drop_people=False`` keeps everyone."""
-        if self._base is None:
-            t = self.engine.activities()
-            if self.params.sources:
-                t = t.filter(t.source.isin(list(self.params.sources)))
-            t = self.cut(t)
-            self._base = self.engine.materialize(t.select(*BASE_COLUMNS)) if self.cache else t
-        t = self._base
+        with self._lock:
+            if self._base is None:
+                t = self.engine.activities()
+                if self.params.sources:
+                    t = t.filter(t.source.isin(list(self.params.sources)))
+                t = self.cut(t)
+                self._base = self.engine.materialize(t.select(*BASE_COLUMNS)) if self.cache else t
+            t = self._base
         if drop_people:
             t = self.drop_people(t)
         return t
@@ -510,10 +538,18 @@ class Metrics:
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """``compute()``'s value, computed once per ``Metrics`` (results several metrics share,
-        such as the issues and pull requests, or the questions)."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        such as the issues and pull requests, or the questions). A metric that asks while another
+        computes it waits for that value."""
+        with self._lock:
+            lock = self._memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
+    def fetch(self, expr: Any) -> Any:
+        """``expr`` computed on the engine, as Arrow (``Engine.fetch``)."""
+        return self.engine.fetch(expr)
 
     def cut(self, t: Table) -> Table:
         """Keep the rows of the chosen channels, organisations and member tags."""
@@ -574,7 +610,7 @@ class Metrics:
     def _series(self, t: Table, column: str, value: Callable[[Table], Any]) -> dict[date, int]:
         t = self.in_range(t, column)
         expr = t.group_by(self.bucket(t, column)).aggregate(value=value(t))
-        return {r["period"]: int(r["value"]) for r in expr.to_pyarrow().to_pylist()}
+        return {r["period"]: int(r["value"]) for r in self.fetch(expr).to_pylist()}
 
     # -- metrics ----------------------------------------------------------------------------
 
@@ -658,7 +694,7 @@ class Metrics:
         )
         rows = [
             {**r, "contributions": int(r["contributions"]), "members": int(r["members"])}
-            for r in expr.to_pyarrow().to_pylist()
+            for r in self.fetch(expr).to_pylist()
         ]
         cols = ["period", "contribution_type", "contributions", "members"]
         return Result(DEFINITIONS["contribution-types"], self.params, cols, rows)
@@ -672,7 +708,7 @@ class Metrics:
             self.bucket(j, "first_at").name("cohort"),
             self.bucket(j, "occurred_at").name("period"),
         ).distinct()
-        got = j.group_by(["cohort", "period"]).aggregate(n=j.count()).to_pyarrow().to_pylist()
+        got = self.fetch(j.group_by(["cohort", "period"]).aggregate(n=j.count())).to_pylist()
         active = {(r["cohort"], r["period"]): int(r["n"]) for r in got}
         # Everyone is active in their cohort's own period: that count is the cohort's size.
         cohorts = {cohort: n for (cohort, period), n in active.items() if cohort == period}
@@ -709,7 +745,7 @@ class Metrics:
         """New per period and the running total since the first one read (before --since too)."""
         t = self.kind_rows(kinds)
         everything = t.group_by(self.bucket(t, "occurred_at")).aggregate(value=t.count())
-        counts = {r["period"]: int(r["value"]) for r in everything.to_pyarrow().to_pylist()}
+        counts = {r["period"]: int(r["value"]) for r in self.fetch(everything).to_pylist()}
         in_range = self._series(t, "occurred_at", lambda x: x.count())
         rows = [
             {
@@ -800,7 +836,7 @@ class Metrics:
             .order_by([ibis.desc("commits"), ibis.desc("contributions"), "member_id"])
             .limit(self.params.top)
         )
-        rows = expr.to_pyarrow().to_pylist()
+        rows = self.fetch(expr).to_pylist()
         names = self._names()
         for rank, row in enumerate(rows, 1):
             row["rank"] = rank
@@ -840,19 +876,51 @@ class Metrics:
             insertions=commits.insertions.sum(where=~merge),
             deletions=commits.deletions.sum(where=~merge),
         )
-        p, w = people.to_pyarrow().to_pylist()[0], work.to_pyarrow().to_pylist()[0]
+        p, w = self.fetch(people).to_pylist()[0], self.fetch(work).to_pylist()[0]
         row = {
             "active_contributors": int(p["active"] or 0),
-            "new_contributors": int(first.count().to_pyarrow().as_py() or 0),
+            "new_contributors": int(self.fetch(first.count()).as_py() or 0),
             "commits": int(w["commits"] or 0),
             "merge_commits": int(w["merges"] or 0),
-            "merged_prs": int(prs.count().to_pyarrow().as_py() or 0),
+            "merged_prs": int(self.fetch(prs.count()).as_py() or 0),
             "insertions": int(w["insertions"] or 0),
             "deletions": int(w["deletions"] or 0),
             "first_activity": p["first"],
             "last_activity": p["last"],
         }
         return Result(DEFINITIONS["totals"], self.params, list(row), [row])
+
+    def run_all(
+        self, names: Iterable[str], *, times: dict[str, float] | None = None
+    ) -> dict[str, Result]:
+        """Several metrics by name, in that order. On DuckDB they run at once, two at a time
+        (``RUN_FIRST`` first, ``RUN_LAST`` last), each thread on its own cursor
+        (``Engine.fetch``): while one metric waits for a query or works on arrays (DuckDB and
+        numpy let go of the GIL), another goes on. ``times``, when given, gets each metric's
+        seconds (which overlap)."""
+        chosen = list(names)
+        for name in chosen:
+            if name not in DEFINITIONS:
+                raise UsageError(
+                    f"no metric named {name!r}", hint=f"Metrics: {', '.join(DEFINITIONS)}"
+                )
+
+        def timed(name: str) -> Result:
+            started = perf_counter()
+            result = self.run(name)
+            if times is not None:
+                times[name] = perf_counter() - started
+            return result
+
+        if self.engine.name != "duckdb" or len(chosen) < 2:
+            return {name: timed(name) for name in chosen}
+        self.base()  # made once, before the threads read it
+        first = [name for name in RUN_FIRST if name in chosen]
+        last = [name for name in RUN_LAST if name in chosen]
+        order = first + [n for n in dict.fromkeys(chosen) if n not in first + last] + last
+        with ThreadPoolExecutor(max_workers=RUN_ALL_THREADS) as pool:
+            futures = {name: pool.submit(timed, name) for name in order}
+        return {name: futures[name].result() for name in chosen}
 
     def run(self, name: str) -> Result:
         if name == "top-contributors":
@@ -901,7 +969,7 @@ class Metrics:
         )
         if self.params.sources:
             j = j.filter(j.source.isin(list(self.params.sources)))
-        rows: list[dict[str, Any]] = j.order_by(["series", "observed_at"]).to_pyarrow().to_pylist()
+        rows: list[dict[str, Any]] = self.fetch(j.order_by(["series", "observed_at"])).to_pylist()
         return rows
 
     def downloads(self) -> Result:
@@ -970,7 +1038,7 @@ class Metrics:
         parts.append(o.select("member_id", "occurred_at", level=ibis.literal("D2")))
         u = ibis.union(*parts)
         firsts = u.group_by(["member_id", "level"]).aggregate(first_at=u.occurred_at.min())
-        got = firsts.to_pyarrow()
+        got = self.fetch(firsts)
         members, where = np.unique(got.column("member_id").to_numpy(), return_inverse=True)
         levels = got.column("level").to_numpy(zero_copy_only=False)
         first_at = _times(got.column("first_at"))
@@ -1028,18 +1096,23 @@ class Metrics:
     def questions(self) -> pa.Table:
         """Each question with its asker, first answer (who, when, staff or not) and whether an
         answer was accepted; read once per ``Metrics``."""
-        return cast(pa.Table, self.memo("questions", lambda: self.question_rows().to_pyarrow()))
+        return cast(pa.Table, self.memo("questions", lambda: self.fetch(self.question_rows())))
 
     def question_rows(self) -> Table:
         keys = ["source_id", "channel", "target"]
-        full = self.engine.activities()  # the question's uid, title and asker's name
+        # The questions read from the snapshot (their uid, title and asker's name), each kind on
+        # its own: a column equal to a value is a filter the engine applies as it reads, so it
+        # reads the other columns of those rows only.
+        raw = self.engine.raw_activities
+        asked = raw.filter(raw.kind == "github:question").union(
+            raw.filter(
+                (raw.kind == "discourse:topic_created") & (raw.contribution_type == "question")
+            )
+        )
+        full = self.engine.activities(asked)
         if self.params.sources:
             full = full.filter(full.source.isin(list(self.params.sources)))
         q = self.cut(full)
-        q = q.filter(
-            (q.kind == "github:question")
-            | ((q.kind == "discourse:topic_created") & (q.contribution_type == "question"))
-        )
         q = q.select(
             *keys,
             "uid",
@@ -1123,7 +1196,7 @@ class Metrics:
         return Result(DEFINITIONS["community-support"], self.params, cols, rows)
 
     def unanswered_questions(self) -> Result:
-        end = self.base().occurred_at.max().to_pyarrow().as_py()
+        end = self.fetch(self.base().occurred_at.max()).as_py()
         qs = self.questions()
         asked = _times(qs.column("asked_at"))
         keep = self._in_array(asked) & np.isnat(_times(qs.column("answered_at")))
@@ -1169,7 +1242,7 @@ class Metrics:
         names = self._names()
         counts: dict[int, dict[str, Any]] = {}
         for part, what in ((a, "answers"), (acc, "accepted"), (sol, "accepted")):
-            got = part.group_by("member_id").aggregate(n=part.count()).to_pyarrow().to_pylist()
+            got = self.fetch(part.group_by("member_id").aggregate(n=part.count())).to_pylist()
             for r in got:
                 row = counts.setdefault(
                     r["member_id"],
@@ -1258,7 +1331,7 @@ class Metrics:
     def engagement_levels(self) -> Result:
         from commops.analytics.influence import engagement_summary
 
-        end = self.base().occurred_at.max().to_pyarrow().as_py()
+        end = self.fetch(self.base().occurred_at.max()).as_py()
         until = self.params.until or (end.date() if end else date.today())
         names = self._names()
         rows = [
@@ -1281,7 +1354,7 @@ class Metrics:
 
         def read() -> dict[int, str]:
             i = self.engine.identities
-            got = i.group_by(i.member_id).aggregate(name=i.display_name.max()).to_pyarrow()
+            got = self.fetch(i.group_by(i.member_id).aggregate(name=i.display_name.max()))
             ids, names = got.column("member_id").to_pylist(), got.column("name").to_pylist()
             return dict(zip(ids, names, strict=True))
 
@@ -1323,7 +1396,7 @@ class Metrics:
 
         def read() -> dict[str, Any]:
             cols = ("opened_at", "first_response_at", "merged_at", "closed_at")
-            got = self.items().select(*cols, "item_type").to_pyarrow()
+            got = self.fetch(self.items().select(*cols, "item_type"))
             out = {c: _times(got.column(c)) for c in cols}
             out["is_pr"] = got.column("item_type").to_numpy(zero_copy_only=False) == "pr"
             return out
@@ -1453,7 +1526,7 @@ class Metrics:
         t = t.filter(t.kind.isin(list(RELEASE_KINDS)))
         got = t.select("source_id", "channel", "target", "occurred_at").order_by("occurred_at")
         by_repo: dict[tuple[int, str], list[datetime]] = {}
-        for r in got.to_pyarrow().to_pylist():
+        for r in self.fetch(got).to_pylist():
             by_repo.setdefault((r["source_id"], r["channel"]), []).append(r["occurred_at"])
         counts: dict[date, int] = {}
         gaps: dict[date, list[float]] = {}
@@ -1547,7 +1620,7 @@ class Metrics:
         t = t.filter((t[when] >= lo) & (t[when] < hi))
         cols = [c for c in self.EXPLAIN_COLUMNS if c != "period"]
         expr = t.select(*cols).order_by(["occurred_at", "uid"])
-        rows = [{"period": start, **r} for r in expr.to_pyarrow().to_pylist()]
+        rows = [{"period": start, **r} for r in self.fetch(expr).to_pylist()]
         d = DEFINITIONS[name]
         explained = Definition(
             d.name, f"{d.title}: {start} explained", "table", d.formula, d.reference

@@ -67,8 +67,7 @@ class Insights:
                 parsed = metric_params(dict(params))
                 engine = Engine(self.ws.snapshot_dir)
                 with Metrics(engine, parsed, cache=len(missing) > 1) as m:
-                    for name in missing:
-                        result = m.run(name)
+                    for name, result in m.run_all(missing).items():
                         out[name] = result
                         self._results[(self._version, name, key)] = result
                 while len(self._results) > MAX_ENTRIES:
