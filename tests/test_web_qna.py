@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from commops.demo import generate
@@ -18,24 +16,9 @@ from commops.ops.qna import demo as qna_demo
 from commops.ops.qna import queue
 from commops.ops.qna.models import QnaAssignment
 from commops.workspace import Workspace
-from webkit import WebClient, add_role_users, client_as, demo_workspace, token_client, web_app
+from webkit import Site, add_role_users, demo_workspace, token_client, web_app
 
-
-@dataclass
-class Env:
-    ws: Workspace
-    app: FastAPI
-    clients: list[WebClient]
-
-    def as_role(self, role: str) -> WebClient:
-        client = client_as(self.app, role)
-        self.clients.append(client)
-        return client
-
-    def token(self, role: str, scopes: tuple[str, ...]) -> WebClient:
-        client = token_client(self.ws, self.app, role, scopes)
-        self.clients.append(client)
-        return client
+Env = Site
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +26,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     ws = demo_workspace(Path(tmp_path_factory.mktemp("web-qna")), members=150, months=8)
     with ws.store.session() as session:
         qna_demo.seed(session, random.Random(2), actor="demo")
-    env = Env(ws, web_app(ws), [])
+    env = Env(ws, web_app(ws))
     yield env
-    for client in env.clients:
-        client.close()
-    ws.close()
+    env.close()
 
 
 def waiting(env: Env, state: str = "open") -> list[str]:

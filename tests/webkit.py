@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,27 @@ def token_client(ws: Workspace, app: FastAPI, role: str, scopes: tuple[str, ...]
     with ws.store.session() as session:
         issued = accounts.create_token(session, role, "test", scopes=scopes, actor="test")
     return WebClient(app, headers={"Authorization": f"Bearer {issued.secret}"})
+
+
+@dataclass
+class Site:
+    """A test module's workspace and app, and the clients it made (closed at the end)."""
+
+    ws: Workspace
+    app: FastAPI
+    clients: list[WebClient] = field(default_factory=list)
+
+    def as_role(self, role: str) -> WebClient:
+        client = client_as(self.app, role)
+        self.clients.append(client)
+        return client
+
+    def token(self, role: str, scopes: tuple[str, ...]) -> WebClient:
+        client = token_client(self.ws, self.app, role, scopes)
+        self.clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+        self.ws.close()
