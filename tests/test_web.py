@@ -369,3 +369,27 @@ def test_users_table_lists_accounts(demo: tuple[Workspace, FastAPI]) -> None:
     with ws.store.session() as session:
         names = {u.username for u in session.scalars(select(WebUser))}
     assert set(ROLES) <= names
+
+
+def test_huge_or_odd_path_values_never_crash_a_page(demo: tuple[Workspace, FastAPI]) -> None:
+    _, app = demo
+    client = client_as(app, "admin")
+    crashed = []
+    for route in _routes(app):
+        if "{" not in route.path:
+            continue
+        for value in ("99999999999999999999", "-1", "x%20y"):
+            url = re.sub(r"\{[^}]+\}", value, route.path)
+            for method in sorted(route.methods - {"HEAD"}):
+                if method == "GET":
+                    response = client.get(url)
+                else:
+                    response = client.request(
+                        method,
+                        url,
+                        data={"csrf_token": client.csrf},
+                        headers={"X-CSRF-Token": client.csrf},
+                    )
+                if response.status_code >= 500:
+                    crashed.append((method, url, response.status_code))
+    assert crashed == []

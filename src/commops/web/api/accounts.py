@@ -115,7 +115,7 @@ def add_user(c: Annotated[Ctx, Depends(require(can_admin))], body: UserIn) -> Us
 @router.patch("/users/{user_id}", summary="Change a user's role, language or status (admins)")
 def patch_user(
     c: Annotated[Ctx, Depends(require(can_admin))],
-    user_id: Annotated[int, Path(ge=1)],
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: UserPatch,
 ) -> UserOut:
     assert c.principal is not None
@@ -163,7 +163,7 @@ def create_token(c: Annotated[Ctx, Depends(require(is_signed_in))], body: TokenI
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
 def revoke_token(
     c: Annotated[Ctx, Depends(require(is_signed_in))],
-    token_id: Annotated[int, Path(ge=1)],
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> Response:
     assert c.principal is not None
     with c.session() as session:

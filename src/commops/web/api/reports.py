@@ -72,7 +72,8 @@ def generate(c: Annotated[Ctx, Depends(require(can_operate))], body: ReportIn) -
 
 @router.get("/reports/{report_id}", summary="One saved report's record")
 def get_saved(
-    c: Annotated[Ctx, Depends(require(can_view))], report_id: Annotated[int, Path(ge=1)]
+    c: Annotated[Ctx, Depends(require(can_view))],
+    report_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> ReportOut:
     with c.session() as session:
         try:
@@ -89,7 +90,7 @@ def get_saved(
 )
 def get_file(
     c: Annotated[Ctx, Depends(require(can_view))],
-    report_id: Annotated[int, Path(ge=1)],
+    report_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     download: bool = False,
 ) -> Response:
     return saved_file(c, report_id, download)

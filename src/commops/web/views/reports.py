@@ -98,7 +98,7 @@ def generate_report(
 @router.get("/reports/{report_id}")
 def report_file(
     c: Annotated[Ctx, Depends(require(can_view))],
-    report_id: Annotated[int, Path(ge=1)],
+    report_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     download: bool = False,
 ) -> Response:
     return saved_file(c, report_id, download)

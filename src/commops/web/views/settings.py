@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import tomli_w
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Path
 from fastapi.responses import Response
 
 from commops.errors import PermissionDenied
@@ -70,7 +70,7 @@ def add_user(
 @router.post("/settings/users/{user_id}/role")
 def change_role(
     c: Annotated[Ctx, Depends(require(can_admin))],
-    user_id: int,
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     role: Annotated[str, Form(max_length=20)],
 ) -> Response:
     with c.session() as session:
@@ -81,7 +81,7 @@ def change_role(
 @router.post("/settings/users/{user_id}/active")
 def change_active(
     c: Annotated[Ctx, Depends(require(can_admin))],
-    user_id: int,
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     active: Annotated[bool, Form()],
 ) -> Response:
     assert c.principal is not None
@@ -130,7 +130,10 @@ def create_token(
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
-def revoke_token(c: Annotated[Ctx, Depends(require(is_signed_in))], token_id: int) -> Response:
+def revoke_token(
+    c: Annotated[Ctx, Depends(require(is_signed_in))],
+    token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
     assert c.principal is not None
     with c.session() as session:
         mine = {t.id for t in accounts.list_tokens(session, c.principal.user_id)}
