@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from commops.errors import PermissionDenied
 from commops.web import accounts
 from commops.web.i18n import LANGUAGE_NAMES, LANGUAGES, Formatter, negotiate, translations
+from commops.web.models import WebUser
 from commops.web.permissions import Principal, Rule
 from commops.workspace import Workspace
 
@@ -146,6 +147,10 @@ def _workspace(request: Request) -> Workspace:
     return ws
 
 
+def _principal(user: WebUser, via: str, scopes: frozenset[str]) -> Principal:
+    return Principal(user.id, user.username, user.role, via, scopes, user.language, user.member_id)
+
+
 def _load_principal(request: Request) -> Principal | None:
     ws = _workspace(request)
     auth = request.headers.get("authorization", "")
@@ -155,30 +160,12 @@ def _load_principal(request: Request) -> Principal | None:
             if found is None:
                 return None
             user, token = found
-            return Principal(
-                user.id,
-                user.username,
-                user.role,
-                "token",
-                frozenset(token.scopes),
-                user.language,
-                user.member_id,
-            )
+            return _principal(user, "token", frozenset(token.scopes))
         secret = request.cookies.get(SESSION_COOKIE)
-        if not secret:
-            return None
-        user_or_none = accounts.session_user(session, secret)
+        user_or_none = accounts.session_user(session, secret) if secret else None
         if user_or_none is None:
             return None
-        return Principal(
-            user_or_none.id,
-            user_or_none.username,
-            user_or_none.role,
-            "session",
-            frozenset({"read", "write"}),
-            user_or_none.language,
-            user_or_none.member_id,
-        )
+        return _principal(user_or_none, "session", frozenset({"read", "write"}))
 
 
 def _language(request: Request, principal: Principal | None) -> str:

@@ -25,24 +25,30 @@ def config_text(c: Ctx) -> str:
     return tomli_w.dumps(data)
 
 
-@router.get("/settings")
-def settings_page(c: Annotated[Ctx, Depends(require(is_signed_in))]) -> Response:
+def _page(c: Ctx, *, new_token: str | None = None, status_code: int = 200) -> Response:
+    """The settings page: every user (admins), the tokens one may see, the configuration."""
     assert c.principal is not None
+    admin = c.allows(can_admin)
     with c.session() as session:
-        users = accounts.list_users(session) if c.allows(can_admin) else []
-        tokens = accounts.list_tokens(session, None if c.allows(can_admin) else c.principal.user_id)
-        owners = {u.id: u.username for u in accounts.list_users(session)}
+        everyone = accounts.list_users(session)
+        tokens = accounts.list_tokens(session, None if admin else c.principal.user_id)
     return c.render(
         "settings/index.html.j2",
-        users=users,
+        status_code=status_code,
+        users=everyone if admin else [],
         tokens=tokens,
-        owners=owners,
+        owners={u.id: u.username for u in everyone},
         roles=ROLES,
         scopes=SCOPES,
-        new_token=None,
-        config=config_text(c) if c.allows(can_admin) else None,
+        new_token=new_token,
+        config=config_text(c) if admin else None,
         config_path=str(c.ws.root / "commops.toml"),
     )
+
+
+@router.get("/settings")
+def settings_page(c: Annotated[Ctx, Depends(require(is_signed_in))]) -> Response:
+    return _page(c)
 
 
 @router.post("/settings/users")
@@ -111,22 +117,8 @@ def create_token(
             days=days,
             actor=c.actor,
         )
-        tokens = accounts.list_tokens(session, None if c.allows(can_admin) else c.principal.user_id)
-        users = accounts.list_users(session) if c.allows(can_admin) else []
-        owners = {u.id: u.username for u in accounts.list_users(session)}
     # The secret is shown once, on this page, never stored: no redirect here.
-    return c.render(
-        "settings/index.html.j2",
-        status_code=201,
-        users=users,
-        tokens=tokens,
-        owners=owners,
-        roles=ROLES,
-        scopes=SCOPES,
-        new_token=issued.secret,
-        config=config_text(c) if c.allows(can_admin) else None,
-        config_path=str(c.ws.root / "commops.toml"),
-    )
+    return _page(c, new_token=issued.secret, status_code=201)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")
