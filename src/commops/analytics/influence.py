@@ -108,19 +108,12 @@ def _credited(metrics: Metrics, kinds: list[str]) -> Table:
     """``credited_events`` of these kinds, with the credited identity (``identity_id``)."""
     a = _with_sources(metrics, metrics.engine.raw_activities)
     a = a.filter(a.kind.isin(list(ACTIVITY_KINDS)))
-    o = a.filter(a.kind.isin(list(PR_OPENED_KINDS)))
-    opened = o.group_by(
-        [o.source_id.name("o_source"), o.channel.name("o_channel"), o.target.name("o_target")]
-    ).aggregate(opener=o.actor_identity_id.argmin(o.occurred_at))
-    a = a.filter(a.kind.isin(kinds))
-    j = a.left_join(
-        opened,
-        [
-            a.source_id == opened.o_source,
-            a.channel == opened.o_channel,
-            a.target == opened.o_target,
-        ],
+    o = a.filter(a.kind.isin(list(PR_OPENED_KINDS)) & a.item.notnull())
+    opened = o.group_by(o.item.name("o_item")).aggregate(
+        opener=o.actor_identity_id.argmin(o.occurred_at)
     )
+    a = a.filter(a.kind.isin(kinds))
+    j = a.left_join(opened, a.item == opened.o_item)
     merged = j.kind.isin(list(PR_MERGED_KINDS))
     j = j.select(
         j.id,
@@ -128,6 +121,7 @@ def _credited(metrics: Metrics, kinds: list[str]) -> Table:
         j.source_id,
         j.channel,
         j.target,
+        j.item,
         event=j.kind.substitute(ACTIVITY_KINDS),
         credited=ibis.ifelse(merged, j.object_identity_id.coalesce(j.opener), j.actor_identity_id),
     ).view()  # a projection of a join cannot be joined on a computed column without a view
@@ -148,24 +142,18 @@ def _credited_merges(metrics: Metrics) -> Table:
     if p.tags or p.organizations:
         return _credited(metrics, list(PR_MERGED_KINDS))
     a = metrics.base(drop_people=False)
-    o = a.filter(a.kind.isin(list(PR_OPENED_KINDS)))
-    opened = o.group_by(
-        [o.source_id.name("o_source"), o.channel.name("o_channel"), o.target.name("o_target")]
-    ).aggregate(opener=o.actor_identity_id.argmin(o.occurred_at))
-    m = metrics.in_range(a.filter(a.kind.isin(list(PR_MERGED_KINDS))), "occurred_at")
-    j = m.left_join(
-        opened,
-        [
-            m.source_id == opened.o_source,
-            m.channel == opened.o_channel,
-            m.target == opened.o_target,
-        ],
+    o = a.filter(a.kind.isin(list(PR_OPENED_KINDS)) & a.item.notnull())
+    opened = o.group_by(o.item.name("o_item")).aggregate(
+        opener=o.actor_identity_id.argmin(o.occurred_at)
     )
+    m = metrics.in_range(a.filter(a.kind.isin(list(PR_MERGED_KINDS))), "occurred_at")
+    j = m.left_join(opened, m.item == opened.o_item)
     j = j.select(
         j.occurred_at,
         j.source_id,
         j.channel,
         j.target,
+        j.item,
         event=j.kind.substitute(ACTIVITY_KINDS),
         credited=j.object_identity_id.coalesce(j.opener),
     ).view()
@@ -192,6 +180,7 @@ def activity_counts(metrics: Metrics) -> Table:
         "source_id",
         "channel",
         "target",
+        "item",
         event=direct.kind.substitute(ACTIVITY_KINDS),
         member_id=direct.member_id,
         identity_id=direct.actor_identity_id,
@@ -205,13 +194,13 @@ def activity_counts(metrics: Metrics) -> Table:
         t.member_id,
         t.identity_id,
         t.event,
-        # An item (source, number) for the counts of distinct items; comments are counted.
-        item_source=ibis.ifelse(distinct, t.source_id, ibis.null()),
-        item_target=ibis.ifelse(distinct, t.target.fill_null(""), ibis.null()),
+        # The item (the snapshot's key of source, channel, number) for the counts of distinct
+        # items; comments are counted.
+        item=ibis.ifelse(distinct, t.item, ibis.null()),
     )
     # Distinct items without COUNT(DISTINCT ...): one row per item first, then rows counted.
     keys = ["period", "channel", "member_id", "identity_id", "event"]
-    once = t.group_by([*keys, "item_source", "item_target"]).aggregate(n=t.count())
+    once = t.group_by([*keys, "item"]).aggregate(n=t.count())
     aggs: dict[str, Any] = {}
     for name in COUNTS:
         hit = once.event == name
@@ -560,10 +549,14 @@ def _openrank_activities(metrics: Metrics) -> Table:
 
 
 def _openrank_items(metrics: Metrics) -> Table:
-    """One row per issue or PR (source_id, channel, target) with a number (``item``), whether it
-    is a PR (a PR kind names it) and the period it was first merged in."""
+    """One row per issue or PR (the snapshot's ``item`` key) with a number (``number``), its
+    source_id, channel and target, whether it is a PR (a PR kind names it) and the period it
+    was first merged in."""
     a = _openrank_activities(metrics)
-    whole = a.group_by([a.source_id, a.channel, a.target]).aggregate(
+    whole = a.group_by(a.item).aggregate(
+        source_id=a.source_id.arbitrary(),  # (one item: one source, channel and target)
+        channel=a.channel.arbitrary(),
+        target=a.target.arbitrary(),
         is_pr=a.kind.isin(list(PR_KINDS)).any(),
         merged_at=ibis.ifelse(a.kind.isin(list(PR_MERGED_KINDS)), a.occurred_at, ibis.null())
         .cast("timestamp")
@@ -572,9 +565,10 @@ def _openrank_items(metrics: Metrics) -> Table:
     number = ibis.row_number()
     if metrics.engine.name == "pyspark":
         # A cached DataFrame may be recomputed: number the items the same way each time.
-        number = number.over(order_by=[whole.source_id, whole.channel, whole.target])
+        number = number.over(order_by=whole.item)
     return whole.select(
-        number.name("item"),
+        number.name("number"),
+        "item",
         "source_id",
         "channel",
         "target",
@@ -588,13 +582,12 @@ def _openrank_edges(metrics: Metrics, items: Table, weights: Mapping[str, float]
     item in the period (each open, comment, review and close weighs its ``weights``) and
     whether the member opened it."""
     a = metrics.in_range(_openrank_activities(metrics), "occurred_at")
-    numbers = items.select("item", "source_id", "channel", "target")
-    a = a.join(numbers, ["source_id", "channel", "target"])
+    a = a.join(items.select("item", "number"), "item")
     weight = a.kind.substitute(
         {kind: float(weights[action]) for kind, action in OPENRANK_KINDS.items()}, else_=0.0
     )
     opens = [kind for kind, action in OPENRANK_KINDS.items() if action == "open"]
-    return a.group_by([metrics.bucket(a, "occurred_at"), a.item, a.member_id]).aggregate(
+    return a.group_by([metrics.bucket(a, "occurred_at"), a.number, a.member_id]).aggregate(
         weight=weight.sum(), author=a.kind.isin(opens).any()
     )
 
@@ -721,7 +714,7 @@ def _openrank_graphs(items: pa.Table, edges: pa.Table) -> _OpenRankGraphs:
     order = order[np.argsort(pair[order].astype(small), kind="stable")]
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    number = _numbers(items["item"], np.int64)
+    number = _numbers(items["number"], np.int64)
     item_rank = np.zeros(int(number.max(initial=-1)) + 1, dtype=np.int64)
     item_rank[number] = rank
     # Per item (by rank): its repository (the channel: the same repr order), PR, first merge.
@@ -741,7 +734,7 @@ def _openrank_graphs(items: pa.Table, edges: pa.Table) -> _OpenRankGraphs:
     return _OpenRankGraphs(
         period=_numbers(edges["period"].cast(pa.int32()), np.int64),
         dev=dev_rank[member_at],
-        item=item_rank[_numbers(edges["item"], np.int64)],
+        item=item_rank[_numbers(edges["number"], np.int64)],
         weight=_numbers(edges["weight"], np.float64),
         author=_numbers(edges["author"], np.bool_),
         members=members,
@@ -792,12 +785,10 @@ def openrank_edges(metrics: Metrics) -> dict[date, list[ItemActivity]]:
     item is a PR when any PR kind (opened, merged, closed, review, review comment) names it, and
     merged in a period when it was merged before the period's end. Bots and staff are left out
     as the parameters say (OpenDigger leaves bots out of OpenRank). One edge per activity."""
-    items = _openrank_items(metrics).drop("item")
+    items = _openrank_items(metrics)
     a = metrics.in_range(_openrank_activities(metrics), "occurred_at")
-    a = a.select(
-        metrics.bucket(a, "occurred_at"), "source_id", "channel", "target", "member_id", "kind"
-    )
-    t = a.join(items, ["source_id", "channel", "target"])
+    a = a.select(metrics.bucket(a, "occurred_at"), "item", "member_id", "kind")
+    t = a.join(items.drop("number"), "item").drop("item")
     t = t.group_by(t.columns).aggregate(n=t.count())
     out: dict[date, list[ItemActivity]] = defaultdict(list)
     for row in metrics.fetch(t).to_pylist():

@@ -457,6 +457,7 @@ BASE_COLUMNS = (
     "is_staff",
     "channel",
     "target",
+    "item",
     "contribution_type",
     "is_merge",
     "pr_number",
@@ -464,6 +465,8 @@ BASE_COLUMNS = (
     "insertions",
     "deletions",
 )
+# Columns of few values, kept as enums (``Engine.materialize``).
+BASE_ENUMS = ("kind", "channel", "contribution_type")
 
 
 # ``Metrics.run_all``: how many metrics run at once, and in what order they start (at millions
@@ -517,7 +520,15 @@ class Metrics:
                 if self.params.sources:
                     t = t.filter(t.source.isin(list(self.params.sources)))
                 t = self.cut(t)
-                self._base = self.engine.materialize(t.select(*BASE_COLUMNS)) if self.cache else t
+                self._base = (
+                    self.engine.materialize(
+                        t.select(*BASE_COLUMNS),
+                        enums=BASE_ENUMS,
+                        values=self.engine.raw_activities,
+                    )
+                    if self.cache
+                    else t
+                )
             t = self._base
         if drop_people:
             t = self.drop_people(t)
@@ -1099,7 +1110,7 @@ class Metrics:
         return cast(pa.Table, self.memo("questions", lambda: self.fetch(self.question_rows())))
 
     def question_rows(self) -> Table:
-        keys = ["source_id", "channel", "target"]
+        keys = ["source_id", "channel", "target"]  # the item's, shown; joined on ``item``
         # The questions read from the snapshot (their uid, title and asker's name), each kind on
         # its own: a column equal to a value is a filter the engine applies as it reads, so it
         # reads the other columns of those rows only.
@@ -1113,8 +1124,9 @@ class Metrics:
         if self.params.sources:
             full = full.filter(full.source.isin(list(self.params.sources)))
         q = self.cut(full)
-        q = q.select(
+        q = q.filter(q.item.notnull()).select(
             *keys,
+            "item",
             "uid",
             "title",
             "is_bot",
@@ -1130,21 +1142,21 @@ class Metrics:
         )
         a = a.filter(~a.is_bot.fill_null(False))
         a = a.select(
-            *keys,
+            "item",
             answerer=a.member_id,
             answered_at=a.occurred_at,
             answerer_staff=a.is_staff.fill_null(False),
         )
-        j = q.join(a, keys).filter(
+        j = q.join(a, "item").filter(
             lambda x: (x.answerer != x.asker) & (x.answered_at >= x.asked_at)
         )
-        w = ibis.window(group_by=keys, order_by=[j.answered_at, j.answerer])
+        w = ibis.window(group_by="item", order_by=[j.answered_at, j.answerer])
         j = j.mutate(_n=ibis.row_number().over(w)).filter(lambda x: x._n == 0)
-        first = j.select(*keys, "answered_at", "answerer", "answerer_staff")
+        first = j.select("item", "answered_at", "answerer", "answerer_staff")
         acc = t.filter(t.kind.isin(["github:answer_accepted", "discourse:solution"]))
-        acc = acc.group_by(keys).aggregate(accepted_at=acc.occurred_at.min())
-        out = q.left_join(first, keys).select(q, "answered_at", "answerer", "answerer_staff")
-        out = out.left_join(acc, keys).select(out, "accepted_at")
+        acc = acc.group_by("item").aggregate(accepted_at=acc.occurred_at.min())
+        out = q.left_join(first, "item").select(q, "answered_at", "answerer", "answerer_staff")
+        out = out.left_join(acc, "item").select(out, "accepted_at")
         return self.drop_people(out)  # questions asked by bots (or staff) as the flags say
 
     def community_support(self) -> Result:
@@ -1363,14 +1375,14 @@ class Metrics:
     # -- responsiveness and releases ------------------------------------------------------------
 
     def items(self) -> Table:
-        """Issues and pull requests whose opening was read: one row per (source, channel,
-        number), with the author, when opened, first response, merged and closed."""
+        """Issues and pull requests whose opening was read: one row per item (source, channel,
+        number: the snapshot's ``item`` key), with the author, when opened, first response,
+        merged and closed."""
         t = self.base(drop_people=False)
-        keys = ["source_id", "channel", "target"]
         opening = [*ISSUE_OPENED_KINDS, *PR_OPENED_KINDS]
-        t = t.filter(t.kind.isin([*opening, *PR_MERGED_KINDS, *CLOSED_KINDS]))
+        t = t.filter(t.kind.isin([*opening, *PR_MERGED_KINDS, *CLOSED_KINDS]) & t.item.notnull())
         is_open = t.kind.isin(opening)
-        items = t.group_by(keys).aggregate(
+        items = t.group_by("item").aggregate(
             opened_at=t.occurred_at.min(where=is_open),
             author=t.member_id.min(where=is_open),
             item_type=ibis.ifelse(t.kind.isin(list(PR_OPENED_KINDS)), "pr", "issue").max(
@@ -1384,11 +1396,11 @@ class Metrics:
         items = self.drop_people(items.filter(items.opened_at.notnull()))
         b = self.base(drop_people=False)
         r = b.filter(b.kind.isin(list(RESPONSE_KINDS)) & ~b.is_bot.fill_null(False))
-        r = r.select(*keys, responder=r.member_id, response_at=r.occurred_at)
-        j = items.select(*keys, "author", "opened_at").join(r, keys)
+        r = r.select("item", responder=r.member_id, response_at=r.occurred_at)
+        j = items.select("item", "author", "opened_at").join(r, "item")
         j = j.filter((j.responder != j.author) & (j.response_at >= j.opened_at))
-        first = j.group_by(keys).aggregate(first_response_at=j.response_at.min())
-        return items.left_join(first, keys).select(items, "first_response_at")
+        first = j.group_by("item").aggregate(first_response_at=j.response_at.min())
+        return items.left_join(first, "item").select(items, "first_response_at")
 
     def _item_arrays(self) -> dict[str, Any]:
         """The items as numpy columns (times as ``datetime64[us]``, NaT when unknown), read

@@ -17,6 +17,7 @@ leaves the previous snapshot readable. ``rebuild`` starts over from the store.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -41,7 +42,7 @@ from commops.store.models import (
     Source,
 )
 
-FORMAT = 4
+FORMAT = 5
 MAX_PARTS = 16
 CHUNK = 50_000
 
@@ -65,6 +66,7 @@ ACTIVITY_SCHEMA = pa.schema(
         ("insertions", pa.int64()),
         ("deletions", pa.int64()),
         ("files_changed", pa.int64()),
+        ("item", pa.int64()),  # the issue, PR, topic ... the activity is on: ``item_key``
     ]
 )
 OBSERVATION_SCHEMA = pa.schema(
@@ -130,6 +132,25 @@ METRIC_ATTRIBUTES = (
 )
 
 
+SEP, NO_CHANNEL = "\x1f", "\x1e"  # (control characters: never in a channel or a target)
+
+
+def item_key(source_id: int, channel: str | None, target: str | None) -> int | None:
+    """The number that names the item (issue, pull request, topic, question ...) an activity is
+    on: its source, channel and target, as the first 8 bytes of their BLAKE2b digest read as a
+    signed integer; ``None`` without a target. The metrics group and join on this one integer
+    instead of three columns two of which are strings (about twice as fast on DuckDB).
+
+    It is stable: the same item gets the same number in every refresh, rebuild and version, so
+    parts written at different times agree. Two different items share a number with a
+    probability of about n²/2⁶⁵ for n items (3·10⁻⁸ for a million items)."""
+    if target is None:
+        return None
+    text = f"{source_id}{SEP}{NO_CHANNEL if channel is None else channel}{SEP}{target}"
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def _metric_attributes(dialect: str) -> list[Any]:
     attrs = Activity.attributes
     if dialect == "postgresql":  # jsonb: each lookup is cheap
@@ -173,6 +194,12 @@ def _activity_batches(store: Store, source_id: int, after_id: int) -> Iterator[p
                 _typed(name, col)
                 for name, col in zip((c for _, c in METRIC_ATTRIBUTES), extra, strict=True)
             ]
+            columns.append(
+                [
+                    item_key(s, c, t)
+                    for s, c, t in zip(columns[2], columns[7], columns[8], strict=True)
+                ]
+            )
             arrays = [
                 pa.array(col, type=f.type) for col, f in zip(columns, ACTIVITY_SCHEMA, strict=True)
             ]
