@@ -183,7 +183,6 @@ def activity_counts(metrics: Metrics) -> Table:
         "item",
         event=direct.kind.substitute(ACTIVITY_KINDS),
         member_id=direct.member_id,
-        identity_id=direct.actor_identity_id,
     )
     merges = _credited_merges(metrics).select(*direct.columns)
     t = direct.union(merges, distinct=False)
@@ -192,14 +191,13 @@ def activity_counts(metrics: Metrics) -> Table:
         metrics.bucket(t, "occurred_at"),
         t.channel,
         t.member_id,
-        t.identity_id,
         t.event,
         # The item (the snapshot's key of source, channel, number) for the counts of distinct
         # items; comments are counted.
         item=ibis.ifelse(distinct, t.item, ibis.null()),
     )
     # Distinct items without COUNT(DISTINCT ...): one row per item first, then rows counted.
-    keys = ["period", "channel", "member_id", "identity_id", "event"]
+    keys = ["period", "channel", "member_id", "event"]
     once = t.group_by([*keys, "item"]).aggregate(n=t.count())
     aggs: dict[str, Any] = {}
     for name in COUNTS:
@@ -208,11 +206,17 @@ def activity_counts(metrics: Metrics) -> Table:
             aggs[name] = hit.cast("int64").sum()
         else:
             aggs[name] = ibis.ifelse(hit, once.n, 0).sum()
-    per = once.group_by(keys[:4]).aggregate(**aggs)
-    names = metrics.engine.identities.select("identity_id", "display_name")
-    per = per.left_join(names, per.identity_id == names.identity_id)
-    g = per.group_by([per.period, per.channel, per.member_id]).aggregate(
-        display_name=per.display_name.min(), **{k: per[k].sum().cast("int64") for k in COUNTS}
+    per = once.group_by(keys[:3]).aggregate(**aggs)
+    # The member's name (every identity of a member carries the member's display name).
+    i = metrics.engine.identities
+    names = i.group_by(i.member_id.name("name_of")).aggregate(display_name=i.display_name.min())
+    per = per.left_join(names, per.member_id == names.name_of).drop("name_of")
+    g = per.select(
+        "period",
+        "channel",
+        "member_id",
+        "display_name",
+        **{k: per[k].cast("int64") for k in COUNTS},
     )
     score = sum((ACTIVITY_WEIGHTS[k] * g[k].fill_null(0) for k in COUNTS), ibis.literal(0.0))
     return g.mutate(activity=score.sqrt())
@@ -549,9 +553,8 @@ def _openrank_activities(metrics: Metrics) -> Table:
 
 
 def _openrank_items(metrics: Metrics) -> Table:
-    """One row per issue or PR (the snapshot's ``item`` key) with a number (``number``), its
-    source_id, channel and target, whether it is a PR (a PR kind names it) and the period it
-    was first merged in."""
+    """One row per issue or PR (the snapshot's ``item`` key) with its source_id, channel and
+    target, whether it is a PR (a PR kind names it) and the period it was first merged in."""
     a = _openrank_activities(metrics)
     whole = a.group_by(a.item).aggregate(
         source_id=a.source_id.arbitrary(),  # (one item: one source, channel and target)
@@ -562,12 +565,7 @@ def _openrank_items(metrics: Metrics) -> Table:
         .cast("timestamp")
         .min(),
     )
-    number = ibis.row_number()
-    if metrics.engine.name == "pyspark":
-        # A cached DataFrame may be recomputed: number the items the same way each time.
-        number = number.over(order_by=whole.item)
     return whole.select(
-        number.name("number"),
         "item",
         "source_id",
         "channel",
@@ -577,29 +575,23 @@ def _openrank_items(metrics: Metrics) -> Table:
     )
 
 
-def _openrank_edges(metrics: Metrics, items: Table, weights: Mapping[str, float]) -> Table:
-    """One row per (period, item number, member): the weight of the member's actions on the
-    item in the period (each open, comment, review and close weighs its ``weights``) and
-    whether the member opened it."""
+def _openrank_edges(metrics: Metrics, weights: Mapping[str, float]) -> Table:
+    """One row per (period, item, member): the weight of the member's actions on the item in
+    the period (each open, comment, review and close weighs its ``weights``) and whether the
+    member opened it."""
     a = metrics.in_range(_openrank_activities(metrics), "occurred_at")
-    a = a.join(items.select("item", "number"), "item")
     weight = a.kind.substitute(
         {kind: float(weights[action]) for kind, action in OPENRANK_KINDS.items()}, else_=0.0
     )
     opens = [kind for kind, action in OPENRANK_KINDS.items() if action == "open"]
-    return a.group_by([metrics.bucket(a, "occurred_at"), a.number, a.member_id]).aggregate(
+    return a.group_by([metrics.bucket(a, "occurred_at"), a.item, a.member_id]).aggregate(
         weight=weight.sum(), author=a.kind.isin(opens).any()
     )
 
 
 def _openrank_query(metrics: Metrics, weights: Mapping[str, float]) -> tuple[pa.Table, pa.Table]:
-    """``_openrank_items`` and ``_openrank_edges`` (the items numbered once: kept in the engine
-    for the edges to join)."""
-    kept = metrics.engine.materialize(_openrank_items(metrics))
-    try:
-        return metrics.fetch(kept), metrics.fetch(_openrank_edges(metrics, kept, weights))
-    finally:
-        metrics.engine.release(kept)
+    """``_openrank_items`` and ``_openrank_edges``."""
+    return metrics.fetch(_openrank_items(metrics)), metrics.fetch(_openrank_edges(metrics, weights))
 
 
 def _repr_ranks(values: Sequence[Any]) -> NDArray[np.int64]:
@@ -714,9 +706,8 @@ def _openrank_graphs(items: pa.Table, edges: pa.Table) -> _OpenRankGraphs:
     order = order[np.argsort(pair[order].astype(small), kind="stable")]
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    number = _numbers(items["number"], np.int64)
-    item_rank = np.zeros(int(number.max(initial=-1)) + 1, dtype=np.int64)
-    item_rank[number] = rank
+    # Each edge's item: its row among the items (a hash table of the items' keys), by rank.
+    at = pc.index_in(edges["item"], value_set=items["item"].combine_chunks())
     # Per item (by rank): its repository (the channel: the same repr order), PR, first merge.
     item_repo = np.zeros(len(rank), dtype=np.int64)
     item_repo[rank] = channel_rank
@@ -734,7 +725,7 @@ def _openrank_graphs(items: pa.Table, edges: pa.Table) -> _OpenRankGraphs:
     return _OpenRankGraphs(
         period=_numbers(edges["period"].cast(pa.int32()), np.int64),
         dev=dev_rank[member_at],
-        item=item_rank[_numbers(edges["number"], np.int64)],
+        item=rank[_numbers(at, np.int64)],
         weight=_numbers(edges["weight"], np.float64),
         author=_numbers(edges["author"], np.bool_),
         members=members,
@@ -788,7 +779,7 @@ def openrank_edges(metrics: Metrics) -> dict[date, list[ItemActivity]]:
     items = _openrank_items(metrics)
     a = metrics.in_range(_openrank_activities(metrics), "occurred_at")
     a = a.select(metrics.bucket(a, "occurred_at"), "item", "member_id", "kind")
-    t = a.join(items.drop("number"), "item").drop("item")
+    t = a.join(items, "item").drop("item")
     t = t.group_by(t.columns).aggregate(n=t.count())
     out: dict[date, list[ItemActivity]] = defaultdict(list)
     for row in metrics.fetch(t).to_pylist():
