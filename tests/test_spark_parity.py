@@ -77,12 +77,22 @@ def check(ws: Workspace, spark: Any) -> None:
         kept = duck.base(drop_people=False).op().name
         names = "SELECT table_name FROM duckdb_tables()"
         assert (kept,) in duck.engine.con.con.execute(names).fetchall()
+        daily = duck.daily().op().name
+        assert (daily,) in duck.engine.con.con.execute(names).fetchall()
         duck.close()
-        assert (kept,) not in duck.engine.con.con.execute(names).fetchall()
+        # Every kept table (the activities, their daily roll-up, OpenRank's items) and the
+        # enum types of the kept activities are gone.
+        left = duck.engine.con.con.execute(names).fetchall()
+        assert not [t for (t,) in left if t.startswith("_commops_kept_")], left
+        types = "SELECT type_name FROM duckdb_types() WHERE starts_with(type_name, '_commops')"
+        assert duck.engine.con.con.execute(types).fetchall() == []
         kept = other.base(drop_people=False).op().name
+        daily = other.daily().op().name
         assert spark._session.catalog.tableExists(kept)
+        assert spark._session.catalog.tableExists(daily)
         other.close()
         assert not spark._session.catalog.tableExists(kept)
+        assert not spark._session.catalog.tableExists(daily)
 
 
 def test_spark_parity_on_git_history(history: Workspace, spark: Any) -> None:

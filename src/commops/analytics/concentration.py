@@ -176,10 +176,8 @@ def member_contributions(metrics: Metrics) -> Table:
     """One row per (period, member_id) with ``contributions``: the member's contributions
     (activities with a contribution type, bots and staff left out as the parameters say) whose
     ``occurred_at`` falls in the period."""
-    t = metrics.in_range(metrics.contributions(), "occurred_at")
-    return t.group_by([metrics.bucket(t, "occurred_at"), t.member_id]).aggregate(
-        contributions=t.count()
-    )
+    t = metrics.in_range(metrics.daily_contributions(), "day")
+    return t.group_by([metrics.bucket(t, "day"), t.member_id]).aggregate(contributions=t.n.sum())
 
 
 def enrollments_table(store: Store) -> pa.Table:
@@ -194,9 +192,9 @@ def affiliated_contributions(metrics: Metrics, enrollments: pa.Table | Table) ->
     enrollments covering the day: manual before imported before domain-derived, then the one
     that started last (an undated start counts as the earliest), then by name, case-folded
     (the rule of ``affiliations_at``; DuckDB's ``lower`` stands in for ``casefold``)."""
-    c = metrics.in_range(metrics.contributions(), "occurred_at")
+    c = metrics.in_range(metrics.daily_contributions(), "day")
     e = ibis.memtable(enrollments) if isinstance(enrollments, pa.Table) else enrollments
-    c = c.group_by([c.member_id, c.occurred_at.cast("date").name("day")]).aggregate(n=c.count())
+    c = c.group_by([c.member_id, c.day.cast("date").name("day")]).aggregate(n=c.n.sum())
     covers = (
         (c.member_id == e.member_id)
         & (e.start_date.isnull() | (e.start_date <= c.day))

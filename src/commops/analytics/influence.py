@@ -1143,12 +1143,12 @@ def _engagement_rows(
     say), one row per member, day and contribution type, weighted by contribution type
     (``ENGAGEMENT_WEIGHTS``) times their number: member ids, day ordinals and weights, sorted
     by member and day."""
-    b = metrics.base()
+    b = metrics.daily()
     end = datetime.combine(until + timedelta(days=1), datetime.min.time())
-    b = b.filter(b.occurred_at < ibis.timestamp(end))
-    g = b.group_by(
-        [b.member_id, b.occurred_at.cast("date").name("day"), b.contribution_type]
-    ).aggregate(n=b.count())
+    b = b.filter(b.day < ibis.timestamp(end))
+    g = b.group_by([b.member_id, b.day.cast("date").name("day"), b.contribution_type]).aggregate(
+        n=b.n.sum()
+    )
     typed = g.contribution_type.substitute(ENGAGEMENT_WEIGHTS, else_=DEFAULT_TYPED_WEIGHT)
     weight = ibis.ifelse(g.contribution_type.isnull(), DEFAULT_UNTYPED_WEIGHT, typed)
     t = g.select(g.member_id, g.day, weight=weight.cast("float64") * g.n)

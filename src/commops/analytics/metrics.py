@@ -534,8 +534,49 @@ class Metrics:
             t = self.drop_people(t)
         return t
 
+    def daily(self) -> Table:
+        """``base``'s rows (bots and staff left out as the parameters say) rolled up per member,
+        UTC day (``day``, a timestamp at midnight), kind and contribution type: ``n``
+        activities, the ``first_at`` and ``last_at`` of them, and ``lines``, the insertions
+        plus deletions of non-merge commits. A quarter of the rows, kept in the engine like
+        ``base``: the metrics that count contributions per member and day or period, and
+        each member's first and last ones, read it instead (the same values: a period and
+        the ``since``/``until`` range are whole days)."""
+
+        def make() -> Table:
+            t = self.base()
+            lines = ibis.ifelse(
+                (t.kind == "git:commit") & ~t.is_merge.fill_null(False),
+                t.insertions.fill_null(0) + t.deletions.fill_null(0),
+                0,
+            )
+            rolled = t.group_by(
+                [
+                    t.member_id,
+                    t.occurred_at.truncate("D").name("day"),
+                    t.kind,
+                    t.contribution_type,
+                ]
+            ).aggregate(
+                n=t.count(),
+                first_at=t.occurred_at.min(),
+                last_at=t.occurred_at.max(),
+                lines=lines.sum().cast("int64"),
+            )
+            return self.engine.materialize(rolled) if self.cache else rolled
+
+        return cast(Table, self.memo("daily", make))
+
+    def daily_contributions(self) -> Table:
+        """``daily``'s rows of contributions (a contribution type)."""
+        t = self.daily()
+        return t.filter(t.contribution_type.notnull())
+
     def close(self) -> None:
         """Drop what the metrics kept in the engine (otherwise it goes with the engine)."""
+        daily = self._memo.get("daily")
+        if self.cache and daily is not None:
+            self.engine.release(daily)
         if self.cache and self._base is not None:
             self.engine.release(self._base)
         self._base = None
@@ -626,7 +667,7 @@ class Metrics:
     # -- metrics ----------------------------------------------------------------------------
 
     def active_contributors(self) -> dict[date, int]:
-        return self._series(self.contributions(), "occurred_at", lambda t: t.member_id.nunique())
+        return self._series(self.daily_contributions(), "day", lambda t: t.member_id.nunique())
 
     def first_basis(self, new_by: str | None = None) -> Table:
         """What counts towards being new: any contribution, or (``new_by``) pull requests
@@ -641,6 +682,9 @@ class Metrics:
 
     def first_contributions(self, new_by: str | None = None) -> Table:
         """Each member's first contribution (see ``first_basis``)."""
+        if (new_by or self.params.new_by) == "any":
+            d = self.daily_contributions()
+            return d.group_by(d.member_id).aggregate(first_at=d.first_at.min())
         c = self.first_basis(new_by)
         return c.group_by(c.member_id).aggregate(first_at=c.occurred_at.min())
 
@@ -676,18 +720,18 @@ class Metrics:
         return self.drop_people(self.cut(j))
 
     def returning_contributors(self) -> dict[date, int]:
-        c = self.contributions()
+        c = self.daily_contributions().select("member_id", "day")
         first = self.first_contributions("any")
         j = c.join(first, "member_id")
-        j = j.filter(self.bucket(j, "occurred_at") > self.bucket(j, "first_at"))
-        return self._series(j, "occurred_at", lambda t: t.member_id.nunique())
+        j = j.filter(self.bucket(j, "day") > self.bucket(j, "first_at"))
+        return self._series(j, "day", lambda t: t.member_id.nunique())
 
     def inactive_rows(self) -> Table:
         """Each member's last contribution, and when the silence after it reached
         ``inactive_months``, for those whose silence has lasted that long by the end of data."""
-        c = self.contributions()
-        last = c.group_by(c.member_id).aggregate(last_at=c.occurred_at.max())
-        end = self.base().occurred_at.max().as_scalar()
+        c = self.daily_contributions()
+        last = c.group_by(c.member_id).aggregate(last_at=c.last_at.max())
+        end = self.daily().last_at.max().as_scalar()
         last = last.mutate(
             inactive_at=last.last_at + ibis.interval(months=self.params.inactive_months)
         )
@@ -697,10 +741,10 @@ class Metrics:
         return self._series(self.inactive_rows(), "inactive_at", lambda t: t.count())
 
     def contribution_types(self) -> Result:
-        t = self.in_range(self.contributions(), "occurred_at")
+        t = self.in_range(self.daily_contributions(), "day")
         expr = (
-            t.group_by([self.bucket(t, "occurred_at"), t.contribution_type])
-            .aggregate(contributions=t.count(), members=t.member_id.nunique())
+            t.group_by([self.bucket(t, "day"), t.contribution_type])
+            .aggregate(contributions=t.n.sum(), members=t.member_id.nunique())
             .order_by(["period", ibis.desc("contributions"), "contribution_type"])
         )
         rows = [
@@ -711,13 +755,13 @@ class Metrics:
         return Result(DEFINITIONS["contribution-types"], self.params, cols, rows)
 
     def retention(self) -> Result:
-        c = self.contributions()
+        c = self.daily_contributions().select("member_id", "day")
         first = self.first_contributions("any")
         j = c.join(first, "member_id")
         j = j.select(
             j.member_id,
             self.bucket(j, "first_at").name("cohort"),
-            self.bucket(j, "occurred_at").name("period"),
+            self.bucket(j, "day").name("period"),
         ).distinct()
         got = self.fetch(j.group_by(["cohort", "period"]).aggregate(n=j.count())).to_pylist()
         active = {(r["cohort"], r["period"]): int(r["n"]) for r in got}
@@ -827,22 +871,16 @@ class Metrics:
         return Result(DEFINITIONS[name], self.params, ["period", column], rows)
 
     def top_contributors(self) -> Result:
-        t = self.in_range(self.contributions(), "occurred_at")
-        is_commit = t.kind == "git:commit"
-        lines = ibis.ifelse(
-            is_commit & ~t.is_merge.fill_null(False),
-            t.insertions.fill_null(0) + t.deletions.fill_null(0),
-            0,
-        )
+        t = self.in_range(self.daily_contributions(), "day")
         expr = (
             t.group_by(t.member_id)
             .aggregate(
-                commits=is_commit.sum(),
-                co_authored=(t.kind == "git:co_authored").sum(),
-                contributions=t.count(),
-                lines_changed=lines.sum(),
-                first_at=t.occurred_at.min(),
-                last_at=t.occurred_at.max(),
+                commits=t.n.sum(where=t.kind == "git:commit"),
+                co_authored=t.n.sum(where=t.kind == "git:co_authored"),
+                contributions=t.n.sum(),
+                lines_changed=t.lines.sum(),
+                first_at=t.first_at.min(),
+                last_at=t.last_at.max(),
             )
             .order_by([ibis.desc("commits"), ibis.desc("contributions"), "member_id"])
             .limit(self.params.top)
@@ -873,13 +911,13 @@ class Metrics:
         )
 
     def totals(self) -> Result:
-        c = self.in_range(self.contributions(), "occurred_at")
+        c = self.in_range(self.daily_contributions(), "day")
         commits = self.in_range(self.commit_rows(), "occurred_at")
         first = self.in_range(self.first_contributions(), "first_at")
         prs = self.in_range(self.merged_pr_rows(), "merged_at")
         merge = commits.is_merge.fill_null(False)
         people = c.aggregate(
-            active=c.member_id.nunique(), first=c.occurred_at.min(), last=c.occurred_at.max()
+            active=c.member_id.nunique(), first=c.first_at.min(), last=c.last_at.max()
         )
         work = commits.aggregate(
             commits=commits.count(),
@@ -1038,10 +1076,10 @@ class Metrics:
         return cast(dict[str, Any], self.memo("funnel", self._funnel_firsts))
 
     def _funnel_firsts(self) -> dict[str, Any]:
-        t = self.base()
+        t = self.daily()
         parts = [
             t.filter(t.kind.isin(list(kinds))).select(
-                "member_id", "occurred_at", level=ibis.literal(level)
+                "member_id", occurred_at=t.first_at, level=ibis.literal(level)
             )
             for level, kinds in (("D0", FUNNEL_D0), ("D1", FUNNEL_D1), ("D2", FUNNEL_D2_BY_ACTOR))
         ]
