@@ -536,7 +536,7 @@ class Metrics:
 
     def daily(self) -> Table:
         """``base``'s rows (bots and staff left out as the parameters say) rolled up per member,
-        UTC day (``day``, a timestamp at midnight), kind and contribution type: ``n``
+        UTC day (``day``, a date), kind and contribution type: ``n``
         activities, the ``first_at`` and ``last_at`` of them, and ``lines``, the insertions
         plus deletions of non-merge commits. A quarter of the rows, kept in the engine like
         ``base``: the metrics that count contributions per member and day or period, and
@@ -553,7 +553,7 @@ class Metrics:
             rolled = t.group_by(
                 [
                     t.member_id,
-                    t.occurred_at.truncate("D").name("day"),
+                    t.occurred_at.cast("date").name("day"),
                     t.kind,
                     t.contribution_type,
                 ]
