@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from commops.analytics.snapshot import Snapshot
 from commops.clock import utcnow
-from commops.errors import SourceError, UsageError
+from commops.errors import SourceError, StateConflict, UsageError
 from commops.ops import core
 from commops.store.models import Activity, Identity, Member, Source
 from commops.sync import sync_workspace
@@ -39,14 +39,18 @@ def _member(ws: Workspace, name: str) -> int:
 def test_transitions_allowed_and_refused() -> None:
     core.check_transition("thing 1", "new", "open", FLOW)
     core.check_transition("thing 1", "open", "dropped", FLOW)
-    with pytest.raises(UsageError, match="thing 1 is new: it cannot become done") as err:
+    # A move the state does not allow is a conflict (the web app answers 409; the CLI exits 2
+    # as for any usage error); a state that does not exist is a plain usage error (400).
+    with pytest.raises(StateConflict, match="thing 1 is new: it cannot become done") as err:
         core.check_transition("thing 1", "new", "done", FLOW)
     assert err.value.hint == "From new: open."
-    with pytest.raises(UsageError, match="done is final") as err:
+    assert err.value.exit_code == 2
+    with pytest.raises(StateConflict, match="done is final") as err:
         core.check_transition("thing 1", "done", "open", FLOW)
     assert err.value.hint == "done is final."
-    with pytest.raises(UsageError, match="unknown state 'closed'"):
+    with pytest.raises(UsageError, match="unknown state 'closed'") as unknown:
         core.check_transition("thing 1", "open", "closed", FLOW)
+    assert not isinstance(unknown.value, StateConflict)
 
 
 def test_emit_is_idempotent_and_reaches_the_snapshot(workspace: Workspace) -> None:

@@ -203,7 +203,7 @@ def test_admin_manages_users_over_the_api(demo: tuple[Workspace, FastAPI]) -> No
     assert created.status_code == 201
     assert created.json()["role"] == "reviewer"
     duplicate = admin.post("/api/v1/users", json={"username": "newbie", "password": PASSWORD})
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409
     assert "already exists" in duplicate.json()["detail"]
     page = admin.get("/api/v1/users?role=reviewer&limit=1").json()
     assert page["total"] == 2

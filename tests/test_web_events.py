@@ -112,7 +112,7 @@ def test_check_in_from_the_page_marks_the_registrant_attended(
     assert "Attended" in row
     assert f'data-testid="checkin-{reg_id}"' not in row
     again = operator.form(f"/events/{event_id}/registrations/{reg_id}/check-in")
-    assert again.status_code == 400  # checked in already
+    assert again.status_code == 409  # checked in already
 
 
 def test_viewer_cannot_check_in(site: tuple[Workspace, Any], viewer: WebClient) -> None:
@@ -176,8 +176,8 @@ def test_plan_register_and_hold_an_event_through_the_pages(
             .all()
         )
         assert len(attended) == 1
-    # a held event takes no second hold: the domain's refusal is a 400 page
-    assert operator.form(f"/events/{event_id}/hold").status_code == 400
+    # a held event takes no second hold: the domain's refusal is a 409 page
+    assert operator.form(f"/events/{event_id}/hold").status_code == 409
 
 
 def test_bad_form_input_is_a_clear_error(operator: WebClient) -> None:
@@ -199,7 +199,7 @@ def test_proposal_flow_through_the_pages(site: tuple[Workspace, Any], operator: 
     assert operator.form(f"{base}/confirm").status_code == 303
     after = operator.get(f"/api/v1/events/{event_id}/proposals").json()["items"]
     assert [p["state"] for p in after if p["id"] == proposal["id"]] == ["confirmed"]
-    assert operator.form(f"/events/{event_id}/proposals/{proposal['id']}/reject").status_code == 400
+    assert operator.form(f"/events/{event_id}/proposals/{proposal['id']}/reject").status_code == 409
 
 
 def test_volunteer_sign_up_and_attendance(site: tuple[Workspace, Any], operator: WebClient) -> None:
@@ -224,7 +224,7 @@ def test_volunteer_sign_up_and_attendance(site: tuple[Workspace, Any], operator:
     signed = operator.form(f"/events/{event_id}/shifts/{shift['id']}/signups", {"member": "5"})
     assert signed.status_code == 303
     full = operator.form(f"/events/{event_id}/shifts/{shift['id']}/signups", {"member": "6"})
-    assert full.status_code == 400
+    assert full.status_code == 409
     came = operator.form(f"/events/{event_id}/shifts/{shift['id']}/signups/5/attended")
     assert came.status_code == 303
     shift = operator.get(f"/api/v1/events/{event_id}/shifts").json()[-1]

@@ -145,7 +145,7 @@ def test_operator_moves_and_routes_a_theme(env: Env) -> None:
     )
     # planned cannot become shipped: the domain's transition check, nothing changes
     refused = client.form(f"/feedback/themes/{theme.id}/status", {"status": "shipped"})
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     member = a_member(env.ws)
     routed = client.form(
         f"/feedback/themes/{theme.id}/route",
@@ -182,7 +182,7 @@ def test_suggestion_accept_and_reject(env: Env) -> None:
         assert suggestion is not None
         assert suggestion.status == "rejected"
     again = client.form(f"/feedback/suggestions/{first}/reject", {"back": back})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert len(open_ids) > 1
     accepted = client.form(f"/feedback/suggestions/{open_ids[1]}/accept")
     assert accepted.status_code == 303

@@ -139,7 +139,7 @@ def test_nomination_flow_through_the_pages(
     page = operator.get("/governance?ladder=kubesphere").text
     assert f'data-testid="grant-row-{grant.id}"' in page
     twice = operator.form(f"/governance/nominations/{nom_id}/grant")
-    assert twice.status_code == 400
+    assert twice.status_code == 409
 
 
 def test_reject_needs_a_reason_and_approve_checks_criteria(
@@ -237,7 +237,7 @@ def test_retire_and_revoke_roles(site: tuple[Workspace, Any], operator: WebClien
             ).scalars()
         }
     assert states == {first["id"]: "emeritus", second["id"]: "revoked"}
-    assert operator.form(f"/governance/roles/{first['id']}/retire").status_code == 400
+    assert operator.form(f"/governance/roles/{first['id']}/retire").status_code == 409
     assert operator.form("/governance/roles/999999/retire").status_code == 404
 
 

@@ -379,7 +379,7 @@ def test_unmerge_split_and_undo_through_the_api(site: Site) -> None:
     assert back.status_code == 200
     assert _owner(ws, idents[-1]) == member_id
     again = client.post(f"/api/v1/members/log/{entry['id']}/undo", json={})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert "already undone" in again.json()["detail"]
     split = client.post(f"/api/v1/members/{member_id}/split", json={"reason": "test"})
     assert split.status_code == 201
@@ -462,7 +462,7 @@ def test_suggestions_accept_reject_and_undo(site: Site, operator: WebClient) -> 
         json={},
         headers={"X-CSRF-Token": operator.csrf},
     )
-    assert twice.status_code == 400
+    assert twice.status_code == 409
     assert "already" in twice.json()["detail"]
     assert (
         operator.post(

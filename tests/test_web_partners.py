@@ -106,7 +106,7 @@ def test_collaboration_flow_through_the_pages(
         )
         assert any(a.target == f"collaboration:{cid}" for a in credited)
     again = operator.form(f"{url}/status", {"status": "paused"})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert "completed" in again.text
 
 
@@ -181,7 +181,7 @@ def test_api_changes(site: tuple[Workspace, Any]) -> None:
         pid = created.json()["id"]
         assert created.json()["organization"] == "Kite Training"
         dup = client.post("/api/v1/partners", json={"name": "kite training", "kind": "vendor"})
-        assert dup.status_code == 400
+        assert dup.status_code == 409
         assert dup.headers["content-type"] == "application/problem+json"
         collab = client.post(
             f"/api/v1/partners/{pid}/collaborations",

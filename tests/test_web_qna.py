@@ -150,7 +150,7 @@ def test_api_question_and_moves(env: Env) -> None:
     assert assigned.json()["state"] == "assigned"
     assert assigned.json()["assignee_id"] == member
     again = operator.post(f"/api/v1/qna/questions/{uid}/assign", json={"member": member})
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert "already assigned" in again.json()["detail"]
     dropped = operator.post(f"/api/v1/qna/questions/{uid}/drop", json={"reason": "spam"})
     assert dropped.json()["state"] == "dropped"

@@ -43,6 +43,12 @@ class UsageError(CommopsError):
     exit_code = 2
 
 
+class StateConflict(UsageError):
+    """The record's state, or a record that exists already, does not allow the change: a draft
+    that is published already, a second check-in, a full shift, a duplicate name (the web app
+    answers 409 Conflict; the command line exits 2 as for any usage error)."""
+
+
 class NotFoundError(UsageError):
     """A record named by the caller does not exist (the web app answers 404)."""
 

@@ -40,7 +40,7 @@ from sqlalchemy import Table, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.store.models import (
     Activity,
     Enrollment,
@@ -858,7 +858,7 @@ def _open_suggestion(session: Session, suggestion_id: int) -> MergeSuggestion:
     if sugg.status != "open":
         when = f" on {sugg.decided_at:%Y-%m-%d %H:%M}" if sugg.decided_at else ""
         by = f" by {sugg.decided_by}" if sugg.decided_by else ""
-        raise UsageError(f"suggestion {suggestion_id} is already {sugg.status}{by}{when}")
+        raise StateConflict(f"suggestion {suggestion_id} is already {sugg.status}{by}{when}")
     return sugg
 
 
@@ -1013,7 +1013,7 @@ def undo(session: Session, log_id: int, *, actor: str, reason: str | None = None
             f"{_action_of(session, entry.undo_of_id)}).",
         )
     if entry.undone_by_id is not None:
-        raise UsageError(f"log entry {log_id} was already undone by entry {entry.undone_by_id}")
+        raise StateConflict(f"log entry {log_id} was already undone by entry {entry.undone_by_id}")
     if entry.action in ("enroll", "unenroll"):
         raise UsageError(
             f"log entry {log_id} ({entry.action}) cannot be undone",

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
 from commops.connectors.base import activity_uid
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.identity.audit import find_member
 from commops.store.models import Activity, Identity, Member, OpsLog, Source
 
@@ -105,7 +105,7 @@ def check_transition(
         raise UsageError(f"{what}: unknown state {target!r}", hint=f"States: {', '.join(allowed)}")
     if target not in allowed.get(current, ()):
         nexts = sorted(allowed.get(current, ()))
-        raise UsageError(
+        raise StateConflict(
             f"{what} is {current}: it cannot become {target}",
             hint=f"From {current}: {', '.join(nexts)}." if nexts else f"{current} is final.",
         )
@@ -162,7 +162,7 @@ def soft_delete(
 ) -> None:
     """Hide a record (recoverable with ``restore``), audited."""
     if row.deleted_at is not None:
-        raise UsageError(f"{record_type} {row.id} is already deleted", hint="Restore it first.")
+        raise StateConflict(f"{record_type} {row.id} is already deleted", hint="Restore it first.")
     row.deleted_at = utcnow()
     record(
         session,

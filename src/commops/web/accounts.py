@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import NotFoundError, UsageError
+from commops.errors import NotFoundError, StateConflict, UsageError
 from commops.ops import core
 from commops.web.models import ROLES, SCOPES, ApiToken, LoginAttempt, WebSession, WebUser
 
@@ -79,7 +79,7 @@ def add_user(
     _check_password(password)
     _check_language(language)
     if session.scalars(select(WebUser.id).where(WebUser.username == username)).first():
-        raise UsageError(f"user {username!r} already exists")
+        raise StateConflict(f"user {username!r} already exists")
     member_id = core.require_member(session, member) if member is not None else None
     now = utcnow()
     user = WebUser(

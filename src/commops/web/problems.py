@@ -12,7 +12,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from commops.errors import CommopsError, NotFoundError, PermissionDenied, UsageError
+from commops.errors import (
+    CommopsError,
+    NotFoundError,
+    PermissionDenied,
+    StateConflict,
+    UsageError,
+)
 from commops.web.deps import CsrfFailed, NotSignedIn, build_ctx
 
 log = logging.getLogger("commops.web")
@@ -39,7 +45,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in: send a bearer token", "content": _PROBLEM_CONTENT},
     403: {"description": "Not allowed for this role or token scope", "content": _PROBLEM_CONTENT},
     404: {"description": "Not found", "content": _PROBLEM_CONTENT},
-    409: {"description": "Cannot be done in the record's state", "content": _PROBLEM_CONTENT},
+    409: {
+        "description": "Conflict: the record's state, or one that exists, does not allow it",
+        "content": _PROBLEM_CONTENT,
+    },
     422: {
         "description": "Invalid parameters (errors lists each field)",
         "content": _PROBLEM_CONTENT,
@@ -108,6 +117,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, exc: NotFoundError) -> Response:
         return await _answer(request, 404, "Not found", exc.message)
+
+    @app.exception_handler(StateConflict)
+    async def conflict(request: Request, exc: StateConflict) -> Response:
+        return await _answer(request, 409, "Conflict", str(exc))
 
     @app.exception_handler(UsageError)
     async def usage(request: Request, exc: UsageError) -> Response:

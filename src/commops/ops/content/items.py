@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.content.credits import sync_credits
 from commops.ops.content.models import (
@@ -210,7 +210,7 @@ def _url(session: Session, value: str, item: ContentItem) -> str:
         raise UsageError(f"url: {value!r} is not an http(s) URL")
     other = item_at_url(session, url)
     if other is not None and other.id != item.id:
-        raise UsageError(f"url: {url} is already the address of content {other.id}")
+        raise StateConflict(f"url: {url} is already the address of content {other.id}")
     return url
 
 
@@ -717,7 +717,7 @@ def cross_post(
     name = channel_name(channel)
     existing = _post(session, item, name)
     if existing is not None and existing.state == "published":
-        raise UsageError(f"channel: {_what(item)} is already published on {name}")
+        raise StateConflict(f"channel: {_what(item)} is already published on {name}")
     address = _url(session, url, item) if url is not None else None
     when = at or utcnow()
     post = existing or ContentPost(item_id=item.id, channel=name, created_at=utcnow())

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.identity.orgs import ensure_organization, get_organization
 from commops.ops import core
 from commops.ops.content import get_item
@@ -167,7 +167,7 @@ def _unique_name(session: Session, name: str, partner_id: int | None) -> None:
     wanted = name.casefold()
     for other in session.execute(select(Partner)).scalars():
         if other.name.casefold() == wanted and other.id != partner_id:
-            raise UsageError(
+            raise StateConflict(
                 f"name: partner {other.id} is already called {other.name!r}",
                 hint="Partner names are unique (any case).",
             )
@@ -312,7 +312,7 @@ def add_contact(
         )
         session.add(row)
     elif row.role == clean_role:
-        raise UsageError(f"member {member_id} is already a contact of partner {partner.id}")
+        raise StateConflict(f"member {member_id} is already a contact of partner {partner.id}")
     else:
         row.role = clean_role
         action = "contact_role"
@@ -703,7 +703,7 @@ def add_link(
         stored = _text(str(value), "event", 500)
     link = {"type": link_type, "value": stored}
     if link in collab.links:
-        raise UsageError(f"{_what(collab)} already links {link_type} {stored}")
+        raise StateConflict(f"{_what(collab)} already links {link_type} {stored}")
     collab.links = [*collab.links, link]
     _log(session, collab, "linked", actor=actor, at=None, details={"link": link})
     return collab

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.events.models import (
     Event,
@@ -143,7 +143,7 @@ def add_event(
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", the_slug) or the_slug.isdigit():
         raise UsageError(f"slug: {the_slug!r}: use lowercase letters, digits and dashes")
     if session.execute(select(Event.id).where(Event.slug == the_slug)).first() is not None:
-        raise UsageError(f"slug: an event {the_slug!r} exists already", hint="Give --slug.")
+        raise StateConflict(f"slug: an event {the_slug!r} exists already", hint="Give --slug.")
     member_ids: list[int] = []
     for ref in organizers:
         mid = core.require_member(session, ref, field="organizer")
@@ -199,7 +199,7 @@ def add_organizer(session: Session, ref: int | str, member: int | str, *, actor:
         raise UsageError(f"event {event.slug} is cancelled")
     mid = core.require_member(session, member, field="organizer")
     if mid in organizer_ids(session, event.id):
-        raise UsageError(f"organizer: member {mid} already organises {event.slug}")
+        raise StateConflict(f"organizer: member {mid} already organises {event.slug}")
     session.add(
         EventOrganizer(event_id=event.id, identity_id=core.member_identity(session, mid).id)
     )

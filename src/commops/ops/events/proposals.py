@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.events.events import _title, get_event
 from commops.ops.events.models import Event, EventProposal, EventProposalSpeaker, EventReview
@@ -97,7 +97,9 @@ def submit_proposal(
     """A talk proposed for an event that has not taken place, by one or more speakers."""
     event = get_event(session, event_ref)
     if event.state != "planned":
-        raise UsageError(f"event {event.slug} is {event.state}: its call for proposals is closed")
+        raise StateConflict(
+            f"event {event.slug} is {event.state}: its call for proposals is closed"
+        )
     clean = _title(title)
     if not speakers:
         raise UsageError("speaker: a proposal has at least one speaker", hint="Give --speaker.")

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.events.events import _credit, get_event
 from commops.ops.events.models import Event, EventRegistration
@@ -480,7 +480,7 @@ def check_in(
         raise UsageError(f"event {event.slug} is cancelled")
     reg = find_registration(session, event, who)
     if reg.checked_in_at is not None:
-        raise UsageError(
+        raise StateConflict(
             f"registration r{reg.id} ({reg.name}) checked in already at "
             f"{reg.checked_in_at:%Y-%m-%d %H:%M}"
         )

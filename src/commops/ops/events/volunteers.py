@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.events.events import get_event
 from commops.ops.events.models import Event, EventShift, EventSignup
@@ -51,7 +51,7 @@ def add_shift(
     """A shift for a role (registration desk, streaming, ...) needing ``needed`` people."""
     event = get_event(session, event_ref)
     if event.state != "planned":
-        raise UsageError(f"event {event.slug} is {event.state}: no new shifts")
+        raise StateConflict(f"event {event.slug} is {event.state}: no new shifts")
     clean = " ".join(role.split())
     if not clean:
         raise UsageError("role: the role is empty")
@@ -138,15 +138,15 @@ def sign_up(session: Session, ref: int | str, member: int | str, *, actor: str) 
     event = session.get(Event, shift.event_id)
     assert event is not None
     if event.state != "planned":
-        raise UsageError(f"event {event.slug} is {event.state}: sign-ups are closed")
+        raise StateConflict(f"event {event.slug} is {event.state}: sign-ups are closed")
     mid = core.require_member(session, member, field="volunteer")
     if _signup(session, shift, mid) is not None:
-        raise UsageError(
+        raise StateConflict(
             f"volunteer: {member_label(session, mid)} is already signed up for shift {shift.id}"
         )
     taken = signup_count(session, shift.id)
     if taken >= shift.needed:
-        raise UsageError(
+        raise StateConflict(
             f"shift {shift.id} ({shift.role}) is full: {taken} of {shift.needed} signed up",
             hint=f"Raise what it needs first: `commops events shift-needed {shift.id} N`.",
         )

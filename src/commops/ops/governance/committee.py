@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.governance.models import Meeting, Seat, Term
 from commops.store.models import Member
@@ -43,7 +43,9 @@ def add_seat(
         select(Seat).where(Seat.committee == committee, Seat.name == name)
     ).scalar_one_or_none()
     if found is not None:
-        raise UsageError(f"committee {committee!r} already has a seat {name!r} (seat {found.id})")
+        raise StateConflict(
+            f"committee {committee!r} already has a seat {name!r} (seat {found.id})"
+        )
     seat = Seat(committee=committee, name=name, description=description, created_at=utcnow())
     session.add(seat)
     session.flush()

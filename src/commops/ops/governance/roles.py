@@ -22,7 +22,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.governance.evaluate import Context, day_end, evaluate, standings
 from commops.ops.governance.models import Nomination, RoleGrant, Sponsor
@@ -192,7 +192,9 @@ def sponsor(
     """``sponsor_id`` sponsors an open nomination (their organisation on ``on`` is kept)."""
     nom = get_nomination(session, nomination_id)
     if nom.state != "open":
-        raise UsageError(f"nomination {nom.id} is {nom.state}: only open nominations take sponsors")
+        raise StateConflict(
+            f"nomination {nom.id} is {nom.state}: only open nominations take sponsors"
+        )
     person = _member(session, sponsor_id)
     if sponsor_id == nom.member_id:
         raise UsageError(f"nomination {nom.id}: a candidate cannot sponsor themselves")
@@ -202,7 +204,7 @@ def sponsor(
         select(Sponsor).where(Sponsor.nomination_id == nom.id, Sponsor.member_id == sponsor_id)
     ).scalar_one_or_none()
     if dup is not None:
-        raise UsageError(f"member {sponsor_id} already sponsors nomination {nom.id}")
+        raise StateConflict(f"member {sponsor_id} already sponsors nomination {nom.id}")
     row = Sponsor(
         nomination_id=nom.id,
         member_id=sponsor_id,
@@ -316,7 +318,7 @@ def _new_grant(
     scope: str | None = None,
 ) -> RoleGrant:
     if active_grant(session, ladder, member_id, role) is not None:
-        raise UsageError(f"member {member_id} already holds {role} in {ladder}")
+        raise StateConflict(f"member {member_id} already holds {role} in {ladder}")
     row = RoleGrant(
         member_id=member_id,
         ladder=ladder,

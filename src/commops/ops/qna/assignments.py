@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commops.clock import utcnow
-from commops.errors import UsageError
+from commops.errors import StateConflict, UsageError
 from commops.ops import core
 from commops.ops.qna.desk import assignee_of
 from commops.ops.qna.models import QnaAssignment
@@ -76,7 +76,7 @@ def _row(session: Session, q: Question, now: datetime) -> QnaAssignment:
 def _refuse_if_answered(q: Question) -> None:
     first = q.first_answer
     if first is not None:
-        raise UsageError(
+        raise StateConflict(
             f"{_what(q)} was answered by {first.person.name} on {first.at:%Y-%m-%d %H:%M}",
             hint="It needs nobody to answer it; see `commops qna log`.",
         )
@@ -123,7 +123,7 @@ def assign(
     core.check_transition(_what(q), _state(current), "assigned", STATES)
     previous_id, previous = assignee_of(session, current)
     if _state(current) == "assigned" and previous_id == member_id:
-        raise UsageError(f"{_what(q)} is already assigned to {person.display_name}")
+        raise StateConflict(f"{_what(q)} is already assigned to {person.display_name}")
     row = _row(session, q, now)
     from_state = row.state
     row.assignee_identity_id = core.member_identity(session, member_id).id
@@ -162,7 +162,7 @@ def unassign(
     q = _question(session, question, labels)
     current = _current(session, q)
     if _state(current) != "assigned":
-        raise UsageError(f"{_what(q)} is {_state(current)}: it is not assigned to anyone")
+        raise StateConflict(f"{_what(q)} is {_state(current)}: it is not assigned to anyone")
     core.check_transition(_what(q), _state(current), "open", STATES)
     row = _row(session, q, now)
     previous_id, previous = assignee_of(session, row)
@@ -232,7 +232,7 @@ def reopen(
     q = _question(session, question, labels)
     current = _current(session, q)
     if _state(current) != "dropped":
-        raise UsageError(f"{_what(q)} is {_state(current)}: only a dropped question is reopened")
+        raise StateConflict(f"{_what(q)} is {_state(current)}: only a dropped question is reopened")
     core.check_transition(_what(q), _state(current), "open", STATES)
     row = _row(session, q, now)
     row.state = "open"
