@@ -503,6 +503,7 @@ class Metrics:
         self.unit = PERIODS[params.period]
         self.cache = cache
         self._base: Table | None = None
+        self._kept: list[Table] = []  # what ``materialize`` made for these metrics, in order
         self._memo: dict[str, Any] = {}
         # Metrics may run at once (``run_all``): the base is made once, and each memo entry
         # computed once, whoever asks first.
@@ -521,7 +522,7 @@ class Metrics:
                     t = t.filter(t.source.isin(list(self.params.sources)))
                 t = self.cut(t)
                 self._base = (
-                    self.engine.materialize(
+                    self._keep(
                         t.select(*BASE_COLUMNS),
                         enums=BASE_ENUMS,
                         values=self.engine.raw_activities,
@@ -563,7 +564,7 @@ class Metrics:
                 last_at=t.occurred_at.max(),
                 lines=lines.sum().cast("int64"),
             )
-            return self.engine.materialize(rolled) if self.cache else rolled
+            return self._keep(rolled) if self.cache else rolled
 
         return cast(Table, self.memo("daily", make))
 
@@ -572,13 +573,17 @@ class Metrics:
         t = self.daily()
         return t.filter(t.contribution_type.notnull())
 
+    def _keep(self, expr: Table, **how: Any) -> Table:
+        """``expr`` materialised in the engine (``Engine.materialize``) until ``close``."""
+        kept = self.engine.materialize(expr, **how)
+        self._kept.append(kept)
+        return kept
+
     def close(self) -> None:
-        """Drop what the metrics kept in the engine (otherwise it goes with the engine)."""
-        daily = self._memo.get("daily")
-        if self.cache and daily is not None:
-            self.engine.release(daily)
-        if self.cache and self._base is not None:
-            self.engine.release(self._base)
+        """Drop what the metrics kept in the engine (otherwise it goes with the engine), the
+        tables made from others first."""
+        while self._kept:
+            self.engine.release(self._kept.pop())
         self._base = None
         self._memo.clear()
 

@@ -74,6 +74,14 @@ def _report(entries: list[dict[str, Any]], as_json: bool, verb: str) -> None:
         )
 
 
+def _report_profile(done: list[dict[str, Any]], as_json: bool, member_id: int, what: str) -> None:
+    """``_report`` of a change to a member's tags or notes, or that nothing changed."""
+    if not done and not as_json:
+        console.print(f"Member {member_id}: the {what} are already so; nothing changed.")
+        return
+    _report(done, as_json, f"{what.capitalize()} of member {member_id} changed")
+
+
 @members_app.command("list")
 def list_cmd(
     search: Annotated[
@@ -246,10 +254,7 @@ def tag(
             done = [] if entry is None else [_entry_json(entry)]
         if done:
             refresh_snapshot(ws)
-    if not done and not as_json:
-        console.print(f"Member {member_id}: the tags are already so; nothing changed.")
-        return
-    _report(done, as_json, f"Tags of member {member_id} changed")
+    _report_profile(done, as_json, member_id, "tags")
 
 
 @members_app.command("note")
@@ -273,10 +278,7 @@ def note(
             session, member_id, notes="" if clear else text, actor=actor(), reason=reason
         )
         done = [] if entry is None else [_entry_json(entry)]
-    if not done and not as_json:
-        console.print(f"Member {member_id}: the notes are already so; nothing changed.")
-        return
-    _report(done, as_json, f"Notes of member {member_id} changed")
+    _report_profile(done, as_json, member_id, "notes")
 
 
 @members_app.command("unmerge")
