@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.operations as ops
 import pyarrow as pa
@@ -21,6 +22,9 @@ from commops.analytics.snapshot import (
     SOURCE_SCHEMA,
     Snapshot,
 )
+from commops.analytics.table import matches, sql_string, table_path
+
+KEPT = "_commops_table"  # the catalog name of the attached ``activities.duckdb``
 
 
 def _spark_schema(schema: pa.Schema) -> Any:
@@ -65,9 +69,12 @@ def spark_backend(master: str | None = None) -> Any:
 
 class Engine:
     """Tables of the snapshot: ``activities`` (one row per activity, with its member, source and
-    the member's bot and staff flags joined in), ``identities`` and ``sources``."""
+    the member's bot and staff flags joined in), ``identities`` and ``sources``; on DuckDB also
+    ``table``, the activities as the metrics read them kept by the refresh in
+    ``activities.duckdb`` (``commops.analytics.table``), or None when that file does not match
+    the snapshot (or ``table=False``)."""
 
-    def __init__(self, snapshot_dir: Path, backend: Any = None) -> None:
+    def __init__(self, snapshot_dir: Path, backend: Any = None, *, table: bool = True) -> None:
         self.snapshot = Snapshot(snapshot_dir)
         self.con = backend if backend is not None else ibis.duckdb.connect()
         self._kept = itertools.count(1)
@@ -80,7 +87,8 @@ class Engine:
             if self.con.name == "duckdb"
             else None
         )
-        files = [str(p) for p in self.snapshot.activity_files()]
+        state = self.snapshot.state()  # read once: the files and the kept table agree
+        files = [str(self.snapshot.root / f) for s in state["sources"].values() for f in s["files"]]
         self.raw_activities = self._read(files, ACTIVITY_SCHEMA, "raw_activities")
         self.identities = self._table(self.snapshot.identities_path, IDENTITY_SCHEMA, "identities")
         self.sources = self._table(self.snapshot.sources_path, SOURCE_SCHEMA, "sources")
@@ -90,6 +98,25 @@ class Engine:
         self.observations = self._table(
             self.snapshot.observations_path, OBSERVATION_SCHEMA, "observations"
         )
+        self.table: Table | None = (
+            self._kept_table(state["sources"]) if table and self.name == "duckdb" else None
+        )
+
+    def _kept_table(self, sources: dict[str, Any]) -> Table | None:
+        """The refresh's ``activities.duckdb``, attached read-only, when it matches the snapshot
+        (``commops.analytics.table.matches``); None otherwise, or when DuckDB cannot open it."""
+        path = table_path(self.snapshot.root)
+        if not path.exists():
+            return None
+        con = self.con.con
+        try:
+            con.execute(f"ATTACH {sql_string(str(path))} AS {KEPT} (READ_ONLY)")
+        except duckdb.Error:  # damaged, or of another DuckDB version: not used
+            return None
+        if not matches(con, KEPT, sources):
+            con.execute(f"DETACH {KEPT}")
+            return None
+        return self.con.table("activities", database=KEPT)
 
     @property
     def name(self) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 from ibis.expr.types import Table
 
+from commops.analytics import table
 from commops.analytics.engine import Engine
 from commops.errors import UsageError
 
@@ -117,6 +118,11 @@ class Params:
             raise UsageError(f"--review-every {self.review_every!r}: use month, quarter or year")
         if self.since and self.until and self.since > self.until:
             raise UsageError(f"--since {self.since} is after --until {self.until}")
+
+    @property
+    def cuts(self) -> bool:
+        """Whether some activities are left out by source, channel, organisation or tag."""
+        return bool(self.sources or self.channels or self.organizations or self.tags)
 
 
 @dataclass(frozen=True)
@@ -444,29 +450,10 @@ DEFINITIONS = {
 }
 
 
-# The columns of the activities the metrics read (``Metrics.base``); the drill-down reads every
-# column of the snapshot instead.
-BASE_COLUMNS = (
-    "source_id",
-    "kind",
-    "occurred_at",
-    "actor_identity_id",
-    "object_identity_id",
-    "member_id",
-    "is_bot",
-    "is_staff",
-    "channel",
-    "target",
-    "item",
-    "contribution_type",
-    "is_merge",
-    "pr_number",
-    "committed_at",
-    "insertions",
-    "deletions",
-)
-# Columns of few values, kept as enums (``Engine.materialize``).
-BASE_ENUMS = ("kind", "channel", "contribution_type")
+# The columns of the activities the metrics read (``Metrics.base``), and those kept as enums;
+# the drill-down reads every column of the snapshot instead.
+BASE_COLUMNS = table.COLUMNS
+BASE_ENUMS = table.ENUMS
 
 
 # ``Metrics.run_all``: how many metrics run at once, and in what order they start (at millions
@@ -514,8 +501,17 @@ class Metrics:
 
     def base(self, *, drop_people: bool = True) -> Table:
         """The activities of the selected sources, without bots' and staff members' (member
-        flags) unless the parameters include them; ``drop_people=False`` keeps everyone."""
+        flags) unless the parameters include them; ``drop_people=False`` keeps everyone.
+
+        With ``cache`` and without a cut (source, channel, organisation, tag) these are the rows
+        the refresh kept in ``activities.duckdb`` (``Engine.table``), read as they are;
+        otherwise, or when that file does not match the snapshot, they are made from the
+        Parquet parts (with ``cache``, once, kept in the engine; without, every column of the
+        snapshot's activities, as the drill-down reads them)."""
         with self._lock:
+            p = self.params
+            if self._base is None and self.cache and self.engine.table is not None and not p.cuts:
+                self._base = self.engine.table  # kept by the refresh: the same rows
             if self._base is None:
                 t = self.engine.activities()
                 if self.params.sources:

@@ -8,6 +8,8 @@ Layout under the workspace's snapshot folder::
     observations.parquet dated readings: downloads, watchers, stars counters (small: rewritten)
     sources.parquet
     state.json           which part files are current, per source
+    activities.duckdb    the activities as the metrics read them, up to date with the parts and
+                         the identity map (``commops.analytics.table``)
 
 A refresh appends the activities added since the last one as a new part file per source. When a
 source lost activities (a rewritten git history), its parts are rewritten; many small parts are
@@ -31,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
+from commops.analytics.table import TableStats
 from commops.store.db import Store
 from commops.store.models import (
     Activity,
@@ -112,6 +115,7 @@ class RefreshStats:
     appended: int = 0
     rewritten_sources: int = 0
     files: int = 0
+    table: TableStats | None = None  # what the refresh did to ``activities.duckdb``
 
 
 def _parse_ts(value: Any) -> datetime | None:
@@ -360,6 +364,9 @@ class Snapshot:
         os.replace(tmp, self.state_path)
         self._sweep(new_sources)
         stats.files = sum(len(s["files"]) for s in new_sources.values())
+        from commops.analytics.table import sync
+
+        stats.table = sync(self)
         return stats
 
     def _write_people(self, store: Store) -> None:
