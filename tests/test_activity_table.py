@@ -113,6 +113,7 @@ def test_the_table_follows_new_activities_merges_and_flags(
     stats = Snapshot(root).refresh(ws.store)
     assert did(stats).updated == 6
     assert kept_rows(root) == fresh_rows(root)
+    assert results(root, use_table=True) == results(root, use_table=False)  # (the roll-up too)
     engine = Engine(root)
     assert engine.table is not None
     assert Metrics(engine, Params()).run("commits").rows == []  # every commit is a bot's now

@@ -537,30 +537,18 @@ class Metrics:
         UTC day (``day``, a date), kind and contribution type: ``n``
         activities, the ``first_at`` and ``last_at`` of them, and ``lines``, the insertions
         plus deletions of non-merge commits. A quarter of the rows, kept in the engine like
-        ``base``: the metrics that count contributions per member and day or period, and
-        each member's first and last ones, read it instead (the same values: a period and
-        the ``since``/``until`` range are whole days)."""
+        ``base`` (when ``base`` is the refresh's table, the refresh's roll-up of it is read):
+        the metrics that count contributions per member and day or period, and each member's
+        first and last ones, read it instead (the same values: a period and the
+        ``since``/``until`` range are whole days)."""
 
         def make() -> Table:
-            t = self.base()
-            lines = ibis.ifelse(
-                (t.kind == "git:commit") & ~t.is_merge.fill_null(False),
-                t.insertions.fill_null(0) + t.deletions.fill_null(0),
-                0,
-            )
-            rolled = t.group_by(
-                [
-                    t.member_id,
-                    t.occurred_at.cast("date").name("day"),
-                    t.kind,
-                    t.contribution_type,
-                ]
-            ).aggregate(
-                n=t.count(),
-                first_at=t.occurred_at.min(),
-                last_at=t.occurred_at.max(),
-                lines=lines.sum().cast("int64"),
-            )
+            kept = self.engine.daily
+            if kept is not None and self.base(drop_people=False) is self.engine.table:
+                # The refresh keeps the roll-up of every activity, per member and the member's
+                # flags: leaving bots and staff out of it leaves out the same rows.
+                return self.drop_people(kept).drop("is_bot", "is_staff")
+            rolled = table.daily(self.base())
             return self._keep(rolled) if self.cache else rolled
 
         return cast(Table, self.memo("daily", make))

@@ -8,12 +8,15 @@ the rows). So a refresh keeps it, up to date, in ``activities.duckdb`` in the sn
 - table ``activities``: ``COLUMNS`` of every activity of the snapshot (an inner join of the
   activities with the identity map and the sources, as ``Engine.activities``), kind, channel
   and contribution type as ENUMs of the values present (one byte each);
+- table ``daily``: their roll-up per member (with the member's flags), day, kind and
+  contribution type (``daily``), which ``Metrics.daily`` reads;
 - table ``people``: the identity -> member map (and flags) the rows were joined with;
 - table ``meta``: ``TABLE_FORMAT`` and the snapshot's per-source state the rows match.
 
 ``sync`` brings it up to date after a refresh, doing only what changed: the new activities of a
 source are inserted, a rewritten or removed source's rows are deleted (and inserted again), and
-the rows of identities whose member or flags changed are updated. A new kind, channel or
+the rows of identities whose member or flags changed are updated; the daily roll-up is then
+made anew (a second at ten million activities). A new kind, channel or
 contribution type (an ENUM cannot grow), a removed identity or another format builds the file
 anew. Each change is written to a copy that replaces the file in one rename, so a reader (a
 dashboard, a report) never sees half of it, and a refresh that dies leaves the previous file.
@@ -35,13 +38,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import ibis
+from ibis.expr.types import Table
 
 if TYPE_CHECKING:
     from commops.analytics.engine import Engine
     from commops.analytics.snapshot import Snapshot
 
 TABLE_FILE = "activities.duckdb"
-TABLE_FORMAT = 1
+TABLE_FORMAT = 2
 
 # The columns of the activities the metrics read (``Metrics.base``).
 COLUMNS = (
@@ -67,6 +72,29 @@ COLUMNS = (
 ENUMS = ("kind", "channel", "contribution_type")
 # What the rows take from the identity map.
 PEOPLE = ("identity_id", "member_id", "is_bot", "is_staff")
+
+
+def daily(t: Table, *, flags: bool = False) -> Table:
+    """``Metrics.daily``'s roll-up of the activities ``t``: per member, UTC day (``day``, a
+    date), kind and contribution type, the number of activities ``n``, the ``first_at`` and
+    ``last_at`` of them and ``lines``, the insertions plus deletions of non-merge commits.
+    ``flags``: the member's bot and staff flags are among the keys too (one value per member:
+    the same groups), so that bots and staff can be left out of the roll-up afterwards."""
+    lines = ibis.ifelse(
+        (t.kind == "git:commit") & ~t.is_merge.fill_null(False),
+        t.insertions.fill_null(0) + t.deletions.fill_null(0),
+        0,
+    )
+    keys = [t.member_id, *([t.is_bot, t.is_staff] if flags else [])]
+    return t.group_by(
+        [*keys, t.occurred_at.cast("date").name("day"), t.kind, t.contribution_type]
+    ).aggregate(
+        n=t.count(),
+        first_at=t.occurred_at.min(),
+        last_at=t.occurred_at.max(),
+        lines=lines.sum().cast("int64"),
+    )
+
 
 WRITER = "_commops_table_new"  # the catalog name of the copy being written
 OLD = "_commops_table_old"  # ... and of the file being read by ``sync``
@@ -157,6 +185,13 @@ def _typed(sql: str) -> str:
     return f"SELECT * REPLACE ({casts}) FROM ({sql})"
 
 
+def _write_daily(engine: Engine, con: Any) -> None:
+    """The daily roll-up (``daily``) of the file's activities, made anew."""
+    rows = engine.con.table("activities", database=WRITER)
+    con.execute(f"DROP TABLE IF EXISTS {WRITER}.daily")
+    con.execute(f"CREATE TABLE {WRITER}.daily AS {engine.con.compile(daily(rows, flags=True))}")
+
+
 def _write_people_and_meta(con: Any, sources: dict[str, Any]) -> None:
     con.execute(f"DROP TABLE IF EXISTS {WRITER}.people")
     con.execute(f"CREATE TABLE {WRITER}.people AS SELECT {', '.join(PEOPLE)} FROM identities")
@@ -172,6 +207,7 @@ def _build(engine: Engine, con: Any, sources: dict[str, Any]) -> TableStats:
         listed = ", ".join(sql_string(v) for v in values)
         con.execute(f'CREATE TYPE {WRITER}."{column}_t" AS ENUM ({listed})')
     con.execute(f"CREATE TABLE {WRITER}.activities AS {_typed(sql)}")
+    _write_daily(engine, con)
     _write_people_and_meta(con, sources)
     (n,) = con.execute(f"SELECT count(*) FROM {WRITER}.activities").fetchall()[0]
     return TableStats(built=True, inserted=int(n))
@@ -259,7 +295,7 @@ def sync(snapshot: Snapshot) -> TableStats:
 
 def _rebuild(engine: Engine, con: Any, tmp: Path, sources: dict[str, Any]) -> TableStats:
     """Empty the file being written and build every row anew."""
-    for name in ("activities", "people", "meta"):
+    for name in ("activities", "daily", "people", "meta"):
         con.execute(f"DROP TABLE IF EXISTS {WRITER}.{name}")
     for column in ENUMS:
         con.execute(f'DROP TYPE IF EXISTS {WRITER}."{column}_t"')
@@ -302,5 +338,6 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
     if new_rows is not None:
         (n,) = con.execute(f"INSERT INTO {WRITER}.activities {_typed(new_rows)}").fetchall()[0]
         stats.inserted = int(n)
+    _write_daily(engine, con)
     _write_people_and_meta(con, sources)
     return stats
