@@ -38,6 +38,32 @@ def fresh_rows(root: Path) -> list[tuple[Any, ...]]:
     return sorted((tuple(r[c] for c in table.COLUMNS) for r in got), key=repr)
 
 
+DAILY = (
+    "member_id",
+    "is_bot",
+    "is_staff",
+    "day",
+    "kind",
+    "contribution_type",
+    "n",
+    "first_at",
+    "last_at",
+    "lines",
+)
+
+
+def assert_kept(root: Path) -> None:
+    """The file's activities and daily roll-up are those made now from the parts."""
+    assert kept_rows(root) == fresh_rows(root)
+    with duckdb.connect(str(table.table_path(root)), read_only=True) as con:
+        cols = ", ".join(f'"{c}"::VARCHAR' if c in table.ENUMS else f'"{c}"' for c in DAILY)
+        kept = sorted(con.execute(f"SELECT {cols} FROM daily").fetchall(), key=repr)
+    engine = Engine(root, table=False)
+    got = table.daily(engine.activities().select(*table.COLUMNS), flags=True)
+    fresh = sorted((tuple(r[c] for c in DAILY) for r in got.to_pyarrow().to_pylist()), key=repr)
+    assert kept == fresh
+
+
 def did(stats: RefreshStats) -> table.TableStats:
     """What the refresh did to the table."""
     assert stats.table is not None
@@ -62,7 +88,7 @@ def test_the_refresh_keeps_the_table_and_every_metric_reads_the_same(
     stats = Snapshot(root).rebuild(sqlite_workspace.store)
     assert did(stats).built
     assert did(stats).inserted == stats.appended
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
     engine = Engine(root)
     assert engine.table is not None
     assert Metrics(engine, Params()).base(drop_people=False) is engine.table
@@ -85,7 +111,7 @@ def test_the_table_follows_new_activities_merges_and_flags(
     git_repo.commit("by bob", author="Bob <bob@example.org>", files={"b": "1\n"})
     add_git_source(ws.store, str(git_repo.path), name="repo")
     sync_workspace(ws)
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
     assert len(kept_rows(root)) == 5
 
     # New commits: only they are inserted.
@@ -93,7 +119,7 @@ def test_the_table_follows_new_activities_merges_and_flags(
     sync_workspace(ws)
     stats = Snapshot(root).refresh(ws.store)  # (sync refreshed already: nothing left to do)
     assert not did(stats).changed
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
     assert len(kept_rows(root)) == 6
 
     # Bob merged into Ada, then flagged a bot: the rows of their identities change member/flags.
@@ -105,14 +131,14 @@ def test_the_table_follows_new_activities_merges_and_flags(
         merge_members(session, ada, [bob], actor="tester")
     stats = Snapshot(root).refresh(ws.store)
     assert (did(stats).built, did(stats).inserted, did(stats).updated) == (False, 0, 1)
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
     assert {r[table.COLUMNS.index("member_id")] for r in kept_rows(root)} == {ada}
     with ws.store.session() as session:
         set_flag(session, ada, "bot", True, actor="tester")
         assert session.get(Member, ada).is_bot  # type: ignore[union-attr]
     stats = Snapshot(root).refresh(ws.store)
     assert did(stats).updated == 6
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
     assert results(root, use_table=True) == results(root, use_table=False)  # (the roll-up too)
     engine = Engine(root)
     assert engine.table is not None
@@ -133,7 +159,7 @@ def test_a_rewritten_history_and_a_new_channel(
     git_repo.git("reset", "-q", "--hard", "HEAD~2")
     git_repo.commit("rewritten", files={"a": "x\n"}, date="2024-02-01T10:00:00+00:00")
     sync_workspace(ws)
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
     assert len(kept_rows(root)) == 3
 
     # Another repository: a new channel, which the enum does not hold, builds the file anew.
@@ -143,7 +169,7 @@ def test_a_rewritten_history_and_a_new_channel(
     before = Snapshot(root).state()["sources"]
     sync_workspace(ws)
     assert Snapshot(root).state()["sources"] != before
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
     assert len(kept_rows(root)) == 4
     assert Engine(root).table is not None
 
@@ -182,7 +208,7 @@ def test_a_stale_or_damaged_table_is_not_read_and_the_next_refresh_mends_it(
     assert Engine(root).table is None
     stats = Snapshot(root).refresh(ws.store)
     assert did(stats).built
-    assert kept_rows(root) == fresh_rows(root)
+    assert_kept(root)
 
     # A file of another format: not read, then built anew.
     with duckdb.connect(str(path)) as con:

@@ -15,8 +15,8 @@ the rows). So a refresh keeps it, up to date, in ``activities.duckdb`` in the sn
 
 ``sync`` brings it up to date after a refresh, doing only what changed: the new activities of a
 source are inserted, a rewritten or removed source's rows are deleted (and inserted again), and
-the rows of identities whose member or flags changed are updated; the daily roll-up is then
-made anew (a second at ten million activities). A new kind, channel or
+the rows of identities whose member or flags changed are updated; the daily roll-up of the
+members of those rows is made again from their rows. A new kind, channel or
 contribution type (an ENUM cannot grow), a removed identity or another format builds the file
 anew. Each change is written to a copy that replaces the file in one rename, so a reader (a
 dashboard, a report) never sees half of it, and a refresh that dies leaves the previous file.
@@ -98,6 +98,7 @@ def daily(t: Table, *, flags: bool = False) -> Table:
 
 WRITER = "_commops_table_new"  # the catalog name of the copy being written
 OLD = "_commops_table_old"  # ... and of the file being read by ``sync``
+TOUCHED = "_commops_touched"  # ``sync``'s members whose daily roll-up changes
 
 
 @dataclass
@@ -321,23 +322,40 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
             (known,) = con.execute(f'SELECT enum_range(NULL::{WRITER}."{column}_t")').fetchall()[0]
             if not set(values) <= set(known):
                 return TableStats(built=True)  # an enum cannot grow: the file is built anew
+    # The members whose daily roll-up changes, found before the rows change: those of the rows
+    # that go, of the identities whose member or flags change (before and after), and of the
+    # new rows. Their roll-up is made again from their rows; the rest of it stays.
+    con.execute(f"CREATE OR REPLACE TABLE {TOUCHED} (member_id BIGINT)")
+    cols = ", ".join(PEOPLE)
+    changed = f"(SELECT {cols} FROM identities EXCEPT SELECT {cols} FROM {WRITER}.people)"
     if plan.drop:
         listed = ", ".join(str(s) for s in plan.drop)
+        con.execute(
+            f"INSERT INTO {TOUCHED} SELECT DISTINCT member_id FROM {WRITER}.activities "
+            f"WHERE source_id IN ({listed})"
+        )
         (n,) = con.execute(
             f"DELETE FROM {WRITER}.activities WHERE source_id IN ({listed})"
         ).fetchall()[0]
         stats.deleted = int(n)
     if plan.people_changed:
-        cols = ", ".join(PEOPLE)
+        con.execute(
+            f"INSERT INTO {TOUCHED} SELECT member_id FROM {changed} UNION "
+            f"SELECT p.member_id FROM {WRITER}.people AS p JOIN {changed} AS c USING (identity_id)"
+        )
         (n,) = con.execute(
             f"UPDATE {WRITER}.activities AS a SET member_id = c.member_id, is_bot = c.is_bot, "
-            f"is_staff = c.is_staff FROM (SELECT {cols} FROM identities EXCEPT "
-            f"SELECT {cols} FROM {WRITER}.people) AS c WHERE a.actor_identity_id = c.identity_id"
+            f"is_staff = c.is_staff FROM {changed} AS c WHERE a.actor_identity_id = c.identity_id"
         ).fetchall()[0]
         stats.updated = int(n)
     if new_rows is not None:
+        con.execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT member_id FROM ({new_rows})")
         (n,) = con.execute(f"INSERT INTO {WRITER}.activities {_typed(new_rows)}").fetchall()[0]
         stats.inserted = int(n)
-    _write_daily(engine, con)
+    rows = engine.con.table("activities", database=WRITER)
+    touched = engine.con.table(TOUCHED)
+    con.execute(f"DELETE FROM {WRITER}.daily WHERE member_id IN (SELECT member_id FROM {TOUCHED})")
+    again = daily(rows.semi_join(touched, "member_id"), flags=True)
+    con.execute(f"INSERT INTO {WRITER}.daily {engine.con.compile(again)}")
     _write_people_and_meta(con, sources)
     return stats
