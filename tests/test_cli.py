@@ -543,13 +543,16 @@ def test_snapshot_rebuild_and_refresh(synced: Cli, ws_dir: Path) -> None:
         "appended": 6,
         "rewritten_sources": 0,
         "files": 1,
+        "table": {"built": True, "inserted": 6, "deleted": 0, "updated": 0},
     }
     assert synced.json("snapshot", "refresh") == {
         "snapshot": snapshot,
         "appended": 0,
         "rewritten_sources": 0,
         "files": 1,
+        "table": {"built": False, "inserted": 0, "deleted": 0, "updated": 0},
     }
+    assert "activities.duckdb: built, 6 activities." in synced("snapshot", "rebuild").stdout
 
 
 # -- finding the workspace --------------------------------------------------------------------

@@ -443,6 +443,7 @@ def _snapshot(*, rebuild: bool, as_json: bool) -> None:
     from dataclasses import asdict
 
     from commops.analytics.snapshot import Snapshot
+    from commops.analytics.table import TABLE_FILE
 
     with workspace() as ws:
         snap = Snapshot(ws.snapshot_dir)
@@ -453,6 +454,17 @@ def _snapshot(*, rebuild: bool, as_json: bool) -> None:
         console.print(
             f"Snapshot {snap.root}: {stats.appended} activities written, {stats.files} part files."
         )
+        kept = stats.table
+        if kept is not None and kept.changed:
+            console.print(
+                f"{TABLE_FILE}: "
+                + (
+                    f"built, {kept.inserted} activities."
+                    if kept.built
+                    else f"{kept.inserted} activities added, {kept.deleted} removed, "
+                    f"{kept.updated} given their new member or flags."
+                )
+            )
 
 
 class EngineName(StrEnum):
