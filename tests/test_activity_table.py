@@ -92,6 +92,14 @@ def test_the_refresh_keeps_the_table_and_every_metric_reads_the_same(
     engine = Engine(root)
     assert engine.table is not None
     assert Metrics(engine, Params()).base(drop_people=False) is engine.table
+    # One metric on its own reads it too; its drill-down reads every column from the parts.
+    single = Metrics(engine, Params(), cache=False)
+    assert single.base(drop_people=False) is engine.table
+    active = single.run("active-contributors").rows
+    busy = max(active, key=lambda r: r["active_contributors"])
+    explained = single.explain("active-contributors", busy["period"]).rows
+    assert len({r["member_id"] for r in explained}) == busy["active_contributors"] > 0
+    assert all(r["uid"] and r["source"] for r in explained)
     # A cut reads the Parquet parts: the table holds every activity.
     assert Metrics(engine, Params(channels=("x",))).base(drop_people=False) is not engine.table
     for params in ({}, {"include_bots": True, "include_staff": True, "period": "week"}):

@@ -480,16 +480,23 @@ RUN_LAST = (
 class Metrics:
     """The catalogue over one engine with one set of parameters.
 
-    With ``cache`` (the default) the activities the metrics read, the selected sources and
-    cuts applied and only the columns they use, are computed once and kept in the engine
-    (DuckDB: a temporary table; Spark: a cached DataFrame), so the metrics of one ``Metrics``
-    scan and join the Parquet snapshot once, not once each."""
+    The metrics read one table of activities (``base``). Without a cut, on DuckDB, that is the
+    refresh's ``activities.duckdb`` (``Engine.table``). Otherwise, with ``cache`` (the
+    default) the activities of the selected sources, cuts applied and only the columns the
+    metrics use, are computed once and kept in the engine (DuckDB: a table of its in-memory
+    database; Spark: a cached DataFrame), so the metrics of one ``Metrics`` scan and join the
+    Parquet snapshot once, not once each; without, each query reads the Parquet snapshot.
+    ``wide``: every column of the snapshot's activities, read from the Parquet snapshot (the
+    drill-down shows them)."""
 
-    def __init__(self, engine: Engine, params: Params, *, cache: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, params: Params, *, cache: bool = True, wide: bool = False
+    ) -> None:
         self.engine = engine
         self.params = params
         self.unit = PERIODS[params.period]
-        self.cache = cache
+        self.cache = cache and not wide
+        self.wide = wide
         self._base: Table | None = None
         self._kept: list[Table] = []  # what ``materialize`` made for these metrics, in order
         self._memo: dict[str, Any] = {}
@@ -504,15 +511,15 @@ class Metrics:
         """The activities of the selected sources, without bots' and staff members' (member
         flags) unless the parameters include them; ``drop_people=False`` keeps everyone.
 
-        With ``cache`` and without a cut (source, channel, organisation, tag) these are the rows
-        the refresh kept in ``activities.duckdb`` (``Engine.table``), read as they are;
-        otherwise, or when that file does not match the snapshot, they are made from the
-        Parquet parts (with ``cache``, once, kept in the engine; without, every column of the
-        snapshot's activities, as the drill-down reads them)."""
+        Without a cut (source, channel, organisation, tag) these are the rows the refresh kept
+        in ``activities.duckdb`` (``Engine.table``), read as they are; otherwise, when that
+        file does not match the snapshot, or ``wide``, they are made from the Parquet parts
+        (with ``cache``, once, kept in the engine)."""
         with self._lock:
             p = self.params
-            if self._base is None and self.cache and self.engine.table is not None and not p.cuts:
-                self._base = self.engine.table  # kept by the refresh: the same rows
+            kept = self.engine.table
+            if self._base is None and kept is not None and not (p.cuts or self.wide):
+                self._base = kept  # kept by the refresh: the same rows
             if self._base is None:
                 t = self.engine.activities()
                 if self.params.sources:
@@ -1637,8 +1644,8 @@ class Metrics:
         counts, the contributions (the first one for new contributors, the last one for those
         who became inactive); for commits, stars and forks, those activities; for merged PRs,
         the commits that name them."""
-        if self.cache:  # the drill-down shows every column: read them from the snapshot
-            return Metrics(self.engine, self.params, cache=False).explain(name, period)
+        if not self.wide:  # the drill-down shows every column: read them from the snapshot
+            return Metrics(self.engine, self.params, wide=True).explain(name, period)
         start = self._floor(period)
         end = self._next(start)
         when = "occurred_at"
