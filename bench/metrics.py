@@ -14,11 +14,13 @@ Every module is imported, and DuckDB and SQLite have run one trivial query, befo
 starts. Per run, interleaved (the order of baseline and catalogue alternates from run to run):
 
 - snapshot: ``Snapshot.rebuild(store)`` (every activity from the store to Parquet, the identity
-  and enrollment files), then a batch of ``--batch`` (1,000) new activities is written into the
-  store (copies of the largest source's latest rows; not timed) and ``Snapshot.refresh(store)``
-  takes them in (the incremental refresh). The batch is deleted again before the next rebuild;
-  the last one stays, so a kept workspace's snapshot is current;
-- catalogue: ``Engine`` over the snapshot, then every metric of ``DEFINITIONS`` with
+  and enrollment files, ``activities.duckdb``), then a batch of ``--batch`` (1,000) new
+  activities is written into the store (copies of the largest source's latest rows; not timed)
+  and ``Snapshot.refresh(store)`` takes them in (the incremental refresh). The batch is
+  deleted again before the next rebuild; the last one stays, so a kept workspace's snapshot is
+  current;
+- catalogue: ``Engine`` over the snapshot (it attaches the refresh's ``activities.duckdb``),
+  then every metric of ``DEFINITIONS`` with
   ``Params(period="month", since, until)`` over the last ``--months`` months, as
   ``compute_all`` runs them (``Metrics.run_all``: two at a time); the total is the wall time,
   and each metric is timed too (times that overlap). With ``--profile`` they run one at a time;
