@@ -200,14 +200,16 @@ def test_a_stale_or_damaged_table_is_not_read_and_the_next_refresh_mends_it(
     # As if the refresh had died after the parts and before the rename: an older file and a
     # half-written copy. The metrics read the parts; nothing reads the older rows.
     shutil.copyfile(old, path)
-    path.with_name(path.name + ".tmp").write_bytes(b"half written")
+    gone = path.with_name(path.name + ".4194305.tmp")  # (above Linux's highest process id)
+    gone.write_bytes(b"half written")
     assert Engine(root).table is None
     want = results(root, use_table=False)
     totals = Metrics(Engine(root), Params()).run("totals").rows
     assert totals[0]["commits"] == 4
     stats = Snapshot(root).refresh(ws.store)
     assert (did(stats).built, did(stats).inserted) == (False, 1)
-    assert not path.with_name(path.name + ".tmp").exists()
+    assert not gone.exists()
+    assert sorted(p.name for p in root.glob("activities.duckdb*")) == ["activities.duckdb"]
     assert Engine(root).table is not None
     assert results(root, use_table=True) == want
 

@@ -262,9 +262,13 @@ def sync(snapshot: Snapshot) -> TableStats:
     engine = Engine(snapshot.root, table=False)
     con = engine.con.con
     con.execute("SET enable_progress_bar = false")  # (a refresh has its own output)
-    tmp = path.with_name(path.name + ".tmp")
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    # The copy being written is the process's own (two refreshes at once each write theirs); a
+    # copy left by a process that is gone (a refresh that died) is removed.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    for stale in path.parent.glob(f"{path.name}.*.tmp*"):
+        pid = stale.name.removeprefix(f"{path.name}.").split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid() or not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
     plan: _Plan | None = None
     if path.exists():
         try:
@@ -290,8 +294,19 @@ def sync(snapshot: Snapshot) -> TableStats:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         engine.con.disconnect()
     return stats
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # (another user's)
+    return True
 
 
 def _rebuild(engine: Engine, con: Any, tmp: Path, sources: dict[str, Any]) -> TableStats:
