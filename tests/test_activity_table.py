@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,12 @@ def test_the_refresh_keeps_the_table_and_every_metric_reads_the_same(
     engine = Engine(root)
     assert engine.table is not None
     assert Metrics(engine, Params()).base(drop_people=False) is engine.table
+    # No DuckDB progress bar on stdout, from the engine's connection or a thread's cursor.
+    setting = "SELECT current_setting('enable_progress_bar')"
+    assert engine.con.con.execute(setting).fetchall() == [(False,)]
+    with ThreadPoolExecutor(1) as pool:
+        got = pool.submit(lambda: engine._connection().execute(setting).fetchall()).result()
+    assert got == [(False,)]
     # One metric on its own reads it too; its drill-down reads every column from the parts.
     single = Metrics(engine, Params(), cache=False)
     assert single.base(drop_people=False) is engine.table

@@ -24,6 +24,7 @@ from commops.analytics.snapshot import (
 )
 from commops.analytics.table import matches, sql_string, table_path
 
+NO_PROGRESS_BAR = "SET enable_progress_bar = false"
 KEPT = "_commops_table"  # the catalog name of the attached ``activities.duckdb``
 
 
@@ -87,6 +88,10 @@ class Engine:
             if self.con.name == "duckdb"
             else None
         )
+        if self.con.name == "duckdb":
+            # DuckDB draws a progress bar on stdout for a query of more than two seconds, into
+            # the middle of --json or a table; commops reports its own progress.
+            self.con.con.execute(NO_PROGRESS_BAR)
         state = self.snapshot.state()  # read once: the files and the kept table agree
         files = [str(self.snapshot.root / f) for s in state["sources"].values() for f in s["files"]]
         self.raw_activities = self._read(files, ACTIVITY_SCHEMA, "raw_activities")
@@ -208,6 +213,7 @@ class Engine:
             cursor = self._local.cursor = self.con.con.cursor()
             # (A cursor starts with the machine's time zone; Ibis set the engine's to UTC.)
             cursor.execute(f"SET TimeZone = '{self._timezone}'")
+            cursor.execute(NO_PROGRESS_BAR)
         return cursor
 
     def _table(self, path: Path, schema: pa.Schema, name: str) -> Table:

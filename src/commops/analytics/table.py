@@ -261,7 +261,6 @@ def sync(snapshot: Snapshot) -> TableStats:
     sources: dict[str, Any] = snapshot.state()["sources"]
     engine = Engine(snapshot.root, table=False)
     con = engine.con.con
-    con.execute("SET enable_progress_bar = false")  # (a refresh has its own output)
     # The copy being written is the process's own (two refreshes at once each write theirs); a
     # copy left by a process that is gone (a refresh that died) is removed.
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
