@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import ibis
 from sqlalchemy import select
 
 from commops.analytics import table
 from commops.analytics.engine import Engine
-from commops.analytics.metrics import DEFINITIONS, Metrics, Params
+from commops.analytics.metrics import DEFINITIONS, Metrics, Params, item_facts
 from commops.analytics.snapshot import RefreshStats, Snapshot
 from commops.identity.audit import merge_members
 from commops.identity.staff import set_flag
@@ -63,6 +64,13 @@ def assert_kept(root: Path) -> None:
     got = table.daily(engine.activities().select(*table.COLUMNS), flags=True)
     fresh = sorted((tuple(r[c] for c in DAILY) for r in got.to_pyarrow().to_pylist()), key=repr)
     assert kept == fresh
+    # ... and the facts of its issues and pull requests.
+    facts = item_facts(engine.activities().select(*table.COLUMNS)).to_pyarrow()
+    with duckdb.connect(str(table.table_path(root)), read_only=True) as con:
+        kept_items = con.execute(f"SELECT {', '.join(facts.column_names)} FROM items").fetchall()
+    assert sorted(kept_items, key=repr) == sorted(
+        (tuple(r.values()) for r in facts.to_pylist()), key=repr
+    )
 
 
 def did(stats: RefreshStats) -> table.TableStats:
@@ -114,6 +122,20 @@ def test_the_refresh_keeps_the_table_and_every_metric_reads_the_same(
     # Nothing changed: nothing is written.
     again = Snapshot(root).refresh(sqlite_workspace.store)
     assert not did(again).changed
+    # Two issue and PR authors merged, a third flagged staff: their rows, daily roll-up and
+    # items change in place.
+    facts = engine.items
+    assert facts is not None
+    authors = facts.group_by("author").aggregate(n=facts.count()).order_by(ibis.desc("n"))
+    top = [int(a) for a in authors.limit(3).to_pyarrow()["author"].to_pylist()]
+    with sqlite_workspace.store.session() as session:
+        merge_members(session, top[0], [top[1]], actor="tester")
+        set_flag(session, top[2], "staff", True, actor="tester")
+    stats = Snapshot(root).refresh(sqlite_workspace.store)
+    assert not did(stats).built
+    assert did(stats).updated > 0
+    assert_kept(root)
+    assert results(root, use_table=True) == results(root, use_table=False)
 
 
 def test_the_table_follows_new_activities_merges_and_flags(

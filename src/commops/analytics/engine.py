@@ -72,8 +72,9 @@ class Engine:
     """Tables of the snapshot: ``activities`` (one row per activity, with its member, source and
     the member's bot and staff flags joined in), ``identities`` and ``sources``; on DuckDB also
     ``table``, the activities as the metrics read them kept by the refresh in
-    ``activities.duckdb`` (``commops.analytics.table``) and ``daily`` their daily roll-up, or
-    None when that file does not match the snapshot (or ``table=False``)."""
+    ``activities.duckdb`` (``commops.analytics.table``), ``daily`` their daily roll-up and
+    ``items`` their issues and pull requests, or None when that file does not match the
+    snapshot (or ``table=False``)."""
 
     def __init__(self, snapshot_dir: Path, backend: Any = None, *, table: bool = True) -> None:
         self.snapshot = Snapshot(snapshot_dir)
@@ -109,6 +110,10 @@ class Engine:
         # ... and its daily roll-up (``commops.analytics.table.daily``, with the member flags).
         self.daily: Table | None = (
             self.con.table("daily", database=KEPT) if self.table is not None else None
+        )
+        # ... and its issues and pull requests (``commops.analytics.metrics.item_facts``).
+        self.items: Table | None = (
+            self.con.table("items", database=KEPT) if self.table is not None else None
         )
 
     def _kept_table(self, sources: dict[str, Any]) -> Table | None:

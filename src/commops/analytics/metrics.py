@@ -1419,32 +1419,13 @@ class Metrics:
     # -- responsiveness and releases ------------------------------------------------------------
 
     def items(self) -> Table:
-        """Issues and pull requests whose opening was read: one row per item (source, channel,
-        number: the snapshot's ``item`` key), with the author, when opened, first response,
-        merged and closed."""
-        t = self.base(drop_people=False)
-        opening = [*ISSUE_OPENED_KINDS, *PR_OPENED_KINDS]
-        t = t.filter(t.kind.isin([*opening, *PR_MERGED_KINDS, *CLOSED_KINDS]) & t.item.notnull())
-        is_open = t.kind.isin(opening)
-        items = t.group_by("item").aggregate(
-            opened_at=t.occurred_at.min(where=is_open),
-            author=t.member_id.min(where=is_open),
-            item_type=ibis.ifelse(t.kind.isin(list(PR_OPENED_KINDS)), "pr", "issue").max(
-                where=is_open
-            ),
-            is_bot=t.is_bot.fill_null(False).max(where=is_open),
-            is_staff=t.is_staff.fill_null(False).max(where=is_open),
-            merged_at=t.occurred_at.min(where=t.kind.isin(list(PR_MERGED_KINDS))),
-            closed_at=t.occurred_at.min(where=t.kind.isin(list(CLOSED_KINDS))),
-        )
-        items = self.drop_people(items.filter(items.opened_at.notnull()))
+        """Issues and pull requests whose opening was read (``item_facts``), without those
+        opened by bots or staff unless the parameters include them. When ``base`` is the
+        refresh's table, the refresh's ``item_facts`` of it are read."""
         b = self.base(drop_people=False)
-        r = b.filter(b.kind.isin(list(RESPONSE_KINDS)) & ~b.is_bot.fill_null(False))
-        r = r.select("item", responder=r.member_id, response_at=r.occurred_at)
-        j = items.select("item", "author", "opened_at").join(r, "item")
-        j = j.filter((j.responder != j.author) & (j.response_at >= j.opened_at))
-        first = j.group_by("item").aggregate(first_response_at=j.response_at.min())
-        return items.left_join(first, "item").select(items, "first_response_at")
+        kept = self.engine.items
+        facts = kept if kept is not None and b is self.engine.table else item_facts(b)
+        return self.drop_people(facts)
 
     def _item_arrays(self) -> dict[str, Any]:
         """The items as numpy columns (times as ``datetime64[us]``, NaT when unknown), read
@@ -1776,3 +1757,30 @@ def _groups(periods: Any) -> list[tuple[date, Any]]:
     starts = np.concatenate(([0], cuts))
     ends = np.concatenate((cuts, [len(order)]))
     return [(ordered[a].astype(date), order[a:b]) for a, b in zip(starts, ends, strict=True)]
+
+
+def item_facts(t: Table) -> Table:
+    """The issues and pull requests of the activities ``t`` whose opening was read: one row
+    per item (source, channel, number: the snapshot's ``item`` key) with the author (the
+    member who opened it) and the author's flags, when it was opened, its first response (the
+    earliest comment or review at or after the opening by someone other than the author, not
+    a bot), first merge and first close. An item's row depends on its own activities only."""
+    opening = [*ISSUE_OPENED_KINDS, *PR_OPENED_KINDS]
+    o = t.filter(t.kind.isin([*opening, *PR_MERGED_KINDS, *CLOSED_KINDS]) & t.item.notnull())
+    is_open = o.kind.isin(opening)
+    items = o.group_by("item").aggregate(
+        opened_at=o.occurred_at.min(where=is_open),
+        author=o.member_id.min(where=is_open),
+        item_type=ibis.ifelse(o.kind.isin(list(PR_OPENED_KINDS)), "pr", "issue").max(where=is_open),
+        is_bot=o.is_bot.fill_null(False).max(where=is_open),
+        is_staff=o.is_staff.fill_null(False).max(where=is_open),
+        merged_at=o.occurred_at.min(where=o.kind.isin(list(PR_MERGED_KINDS))),
+        closed_at=o.occurred_at.min(where=o.kind.isin(list(CLOSED_KINDS))),
+    )
+    items = items.filter(items.opened_at.notnull())
+    r = t.filter(t.kind.isin(list(RESPONSE_KINDS)) & ~t.is_bot.fill_null(False))
+    r = r.select("item", responder=r.member_id, response_at=r.occurred_at)
+    j = items.select("item", "author", "opened_at").join(r, "item")
+    j = j.filter((j.responder != j.author) & (j.response_at >= j.opened_at))
+    first = j.group_by("item").aggregate(first_response_at=j.response_at.min())
+    return items.left_join(first, "item").select(items, "first_response_at")

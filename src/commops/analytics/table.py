@@ -10,13 +10,16 @@ the rows). So a refresh keeps it, up to date, in ``activities.duckdb`` in the sn
   and contribution type as ENUMs of the values present (one byte each);
 - table ``daily``: their roll-up per member (with the member's flags), day, kind and
   contribution type (``daily``), which ``Metrics.daily`` reads;
+- table ``items``: their issues and pull requests (``metrics.item_facts``: author, opening,
+  first response, merge, close), which ``Metrics.items`` reads;
 - table ``people``: the identity -> member map (and flags) the rows were joined with;
 - table ``meta``: ``TABLE_FORMAT`` and the snapshot's per-source state the rows match.
 
 ``sync`` brings it up to date after a refresh, doing only what changed: the new activities of a
 source are inserted, a rewritten or removed source's rows are deleted (and inserted again), and
 the rows of identities whose member or flags changed are updated; the daily roll-up of the
-members of those rows is made again from their rows. A new kind, channel or
+members of those rows, and the facts of their issues and pull requests, are made again from
+their rows. A new kind, channel or
 contribution type (an ENUM cannot grow), a removed identity or another format builds the file
 anew. Each change is written to a copy that replaces the file in one rename, so a reader (a
 dashboard, a report) never sees half of it, and a refresh that dies leaves the previous file.
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
     from commops.analytics.snapshot import Snapshot
 
 TABLE_FILE = "activities.duckdb"
-TABLE_FORMAT = 2
+TABLE_FORMAT = 3
 
 # The columns of the activities the metrics read (``Metrics.base``).
 COLUMNS = (
@@ -99,6 +102,7 @@ def daily(t: Table, *, flags: bool = False) -> Table:
 WRITER = "_commops_table_new"  # the catalog name of the copy being written
 OLD = "_commops_table_old"  # ... and of the file being read by ``sync``
 TOUCHED = "_commops_touched"  # ``sync``'s members whose daily roll-up changes
+TOUCHED_ITEMS = "_commops_touched_items"  # ... and issues and pull requests whose facts do
 
 
 @dataclass
@@ -193,6 +197,20 @@ def _write_daily(engine: Engine, con: Any) -> None:
     con.execute(f"CREATE TABLE {WRITER}.daily AS {engine.con.compile(daily(rows, flags=True))}")
 
 
+def _items(engine: Engine, rows: Table) -> str:
+    """The SQL of the issues and pull requests (``item_facts``) of ``rows``."""
+    from commops.analytics.metrics import item_facts
+
+    return str(engine.con.compile(item_facts(rows)))
+
+
+def _write_items(engine: Engine, con: Any) -> None:
+    """The issues and pull requests (``item_facts``) of the file's activities, made anew."""
+    rows = engine.con.table("activities", database=WRITER)
+    con.execute(f"DROP TABLE IF EXISTS {WRITER}.items")
+    con.execute(f"CREATE TABLE {WRITER}.items AS {_items(engine, rows)}")
+
+
 def _write_people_and_meta(con: Any, sources: dict[str, Any]) -> None:
     con.execute(f"DROP TABLE IF EXISTS {WRITER}.people")
     con.execute(f"CREATE TABLE {WRITER}.people AS SELECT {', '.join(PEOPLE)} FROM identities")
@@ -209,6 +227,7 @@ def _build(engine: Engine, con: Any, sources: dict[str, Any]) -> TableStats:
         con.execute(f'CREATE TYPE {WRITER}."{column}_t" AS ENUM ({listed})')
     con.execute(f"CREATE TABLE {WRITER}.activities AS {_typed(sql)}")
     _write_daily(engine, con)
+    _write_items(engine, con)
     _write_people_and_meta(con, sources)
     (n,) = con.execute(f"SELECT count(*) FROM {WRITER}.activities").fetchall()[0]
     return TableStats(built=True, inserted=int(n))
@@ -310,7 +329,7 @@ def _alive(pid: int) -> bool:
 
 def _rebuild(engine: Engine, con: Any, tmp: Path, sources: dict[str, Any]) -> TableStats:
     """Empty the file being written and build every row anew."""
-    for name in ("activities", "daily", "people", "meta"):
+    for name in ("activities", "daily", "items", "people", "meta"):
         con.execute(f"DROP TABLE IF EXISTS {WRITER}.{name}")
     for column in ENUMS:
         con.execute(f'DROP TYPE IF EXISTS {WRITER}."{column}_t"')
@@ -340,6 +359,9 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
     # that go, of the identities whose member or flags change (before and after), and of the
     # new rows. Their roll-up is made again from their rows; the rest of it stays.
     con.execute(f"CREATE OR REPLACE TABLE {TOUCHED} (member_id BIGINT)")
+    # Likewise the issues and pull requests of those rows (an item's facts are made from its
+    # own rows only).
+    con.execute(f"CREATE OR REPLACE TABLE {TOUCHED_ITEMS} (item BIGINT)")
     cols = ", ".join(PEOPLE)
     changed = f"(SELECT {cols} FROM identities EXCEPT SELECT {cols} FROM {WRITER}.people)"
     if plan.drop:
@@ -347,6 +369,10 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
         con.execute(
             f"INSERT INTO {TOUCHED} SELECT DISTINCT member_id FROM {WRITER}.activities "
             f"WHERE source_id IN ({listed})"
+        )
+        con.execute(
+            f"INSERT INTO {TOUCHED_ITEMS} SELECT DISTINCT item FROM {WRITER}.activities "
+            f"WHERE source_id IN ({listed}) AND item IS NOT NULL"
         )
         (n,) = con.execute(
             f"DELETE FROM {WRITER}.activities WHERE source_id IN ({listed})"
@@ -357,6 +383,10 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
             f"INSERT INTO {TOUCHED} SELECT member_id FROM {changed} UNION "
             f"SELECT p.member_id FROM {WRITER}.people AS p JOIN {changed} AS c USING (identity_id)"
         )
+        con.execute(
+            f"INSERT INTO {TOUCHED_ITEMS} SELECT DISTINCT a.item FROM {WRITER}.activities AS a "
+            f"JOIN {changed} AS c ON a.actor_identity_id = c.identity_id WHERE a.item IS NOT NULL"
+        )
         (n,) = con.execute(
             f"UPDATE {WRITER}.activities AS a SET member_id = c.member_id, is_bot = c.is_bot, "
             f"is_staff = c.is_staff FROM {changed} AS c WHERE a.actor_identity_id = c.identity_id"
@@ -364,6 +394,10 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
         stats.updated = int(n)
     if new_rows is not None:
         con.execute(f"INSERT INTO {TOUCHED} SELECT DISTINCT member_id FROM ({new_rows})")
+        con.execute(
+            f"INSERT INTO {TOUCHED_ITEMS} SELECT DISTINCT item FROM ({new_rows}) "
+            "WHERE item IS NOT NULL"
+        )
         (n,) = con.execute(f"INSERT INTO {WRITER}.activities {_typed(new_rows)}").fetchall()[0]
         stats.inserted = int(n)
     rows = engine.con.table("activities", database=WRITER)
@@ -371,5 +405,10 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
     con.execute(f"DELETE FROM {WRITER}.daily WHERE member_id IN (SELECT member_id FROM {TOUCHED})")
     again = daily(rows.semi_join(touched, "member_id"), flags=True)
     con.execute(f"INSERT INTO {WRITER}.daily {engine.con.compile(again)}")
+    con.execute(f"DELETE FROM {WRITER}.items WHERE item IN (SELECT item FROM {TOUCHED_ITEMS})")
+    touched_items = engine.con.table(TOUCHED_ITEMS)
+    con.execute(
+        f"INSERT INTO {WRITER}.items {_items(engine, rows.semi_join(touched_items, 'item'))}"
+    )
     _write_people_and_meta(con, sources)
     return stats
