@@ -22,7 +22,13 @@ from commops.analytics.snapshot import (
     SOURCE_SCHEMA,
     Snapshot,
 )
-from commops.analytics.table import matches, sql_string, table_path
+from commops.analytics.table import (
+    create_enum,
+    enum_values,
+    matches,
+    sql_string,
+    table_path,
+)
 
 NO_PROGRESS_BAR = "SET enable_progress_bar = false"
 KEPT = "_commops_table"  # the catalog name of the attached ``activities.duckdb``
@@ -158,19 +164,11 @@ class Engine:
         con = self._connection()
         sql = str(self.con.compile(expr))
         if enums:
-            got = con.execute(
-                "SELECT "
-                + ", ".join(
-                    f'list(DISTINCT "{c}" ORDER BY "{c}") FILTER (WHERE "{c}" IS NOT NULL)'
-                    for c in enums
-                )
-                + f" FROM ({sql if values is None else self.con.compile(values)})"
-            ).fetchall()[0]
+            source = sql if values is None else str(self.con.compile(values))
             casts = []
-            for column, values in zip(enums, got, strict=True):
+            for column, present in zip(enums, enum_values(con, source, enums), strict=True):
                 kind = f"{name}_{column}"
-                listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values or [])
-                con.execute(f'CREATE TYPE "{kind}" AS ENUM ({listed})')
+                create_enum(con, f'"{kind}"', present)
                 casts.append(f'"{column}"::"{kind}" AS "{column}"')
             sql = f"SELECT * REPLACE ({', '.join(casts)}) FROM ({sql})"
         con.execute(f'CREATE TABLE "{name}" AS {sql}')
@@ -239,7 +237,7 @@ class Engine:
         if files:
             # A view of the database, not the temporary one read_parquet makes: every cursor
             # sees it (``fetch``).
-            paths = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            paths = ", ".join(sql_string(f) for f in files)
             self.con.con.execute(
                 f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{paths}])'
             )

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,15 +173,21 @@ def _rows_sql(engine: Engine, where: Any = None) -> str:
     return str(engine.con.compile(engine.activities(raw).select(*COLUMNS)))
 
 
-def _enum_values(con: Any, sql: str) -> list[list[str]]:
+def enum_values(con: Any, sql: str, columns: Sequence[str]) -> list[list[str]]:
+    """The distinct values of each of these columns of ``sql``'s rows, sorted (no nulls)."""
     got = con.execute(
         "SELECT "
         + ", ".join(
-            f'list(DISTINCT "{c}" ORDER BY "{c}") FILTER (WHERE "{c}" IS NOT NULL)' for c in ENUMS
+            f'list(DISTINCT "{c}" ORDER BY "{c}") FILTER (WHERE "{c}" IS NOT NULL)' for c in columns
         )
         + f" FROM ({sql})"
     ).fetchall()[0]
     return [list(v or []) for v in got]
+
+
+def create_enum(con: Any, name: str, values: Sequence[str]) -> None:
+    """``CREATE TYPE name AS ENUM (values)``; ``name`` as SQL (quoted, maybe qualified)."""
+    con.execute(f"CREATE TYPE {name} AS ENUM ({', '.join(sql_string(v) for v in values)})")
 
 
 def _typed(sql: str) -> str:
@@ -222,9 +228,8 @@ def _write_people_and_meta(con: Any, sources: dict[str, Any]) -> None:
 def _build(engine: Engine, con: Any, sources: dict[str, Any]) -> TableStats:
     """Every activity of the snapshot, into the empty file attached as ``WRITER``."""
     sql = _rows_sql(engine)
-    for column, values in zip(ENUMS, _enum_values(con, sql), strict=True):
-        listed = ", ".join(sql_string(v) for v in values)
-        con.execute(f'CREATE TYPE {WRITER}."{column}_t" AS ENUM ({listed})')
+    for column, values in zip(ENUMS, enum_values(con, sql, ENUMS), strict=True):
+        create_enum(con, f'{WRITER}."{column}_t"', values)
     con.execute(f"CREATE TABLE {WRITER}.activities AS {_typed(sql)}")
     _write_daily(engine, con)
     _write_items(engine, con)
@@ -307,7 +312,7 @@ def sync(snapshot: Snapshot) -> TableStats:
             if plan is not None:
                 stats = _apply(engine, con, plan, sources)
             if plan is None or stats.built:
-                stats = _rebuild(engine, con, tmp, sources)
+                stats = _rebuild(engine, con, sources)
             con.execute(f"CHECKPOINT {WRITER}")
         os.replace(tmp, path)
     finally:
@@ -327,7 +332,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _rebuild(engine: Engine, con: Any, tmp: Path, sources: dict[str, Any]) -> TableStats:
+def _rebuild(engine: Engine, con: Any, sources: dict[str, Any]) -> TableStats:
     """Empty the file being written and build every row anew."""
     for name in ("activities", "daily", "items", "people", "meta"):
         con.execute(f"DROP TABLE IF EXISTS {WRITER}.{name}")
@@ -351,7 +356,7 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
             return picked
 
         new_rows = _rows_sql(engine, where)
-        for column, values in zip(ENUMS, _enum_values(con, new_rows), strict=True):
+        for column, values in zip(ENUMS, enum_values(con, new_rows, ENUMS), strict=True):
             (known,) = con.execute(f'SELECT enum_range(NULL::{WRITER}."{column}_t")').fetchall()[0]
             if not set(values) <= set(known):
                 return TableStats(built=True)  # an enum cannot grow: the file is built anew
