@@ -539,6 +539,13 @@ class Metrics:
             t = self.drop_people(t)
         return t
 
+    def _refreshed(self, made: Table | None) -> Table | None:
+        """``made`` (a table the refresh keeps beside ``Engine.table``: ``daily`` or ``items``)
+        when ``base`` is the refresh's table, else None: the metrics make it from ``base``."""
+        if made is None or self.base(drop_people=False) is not self.engine.table:
+            return None
+        return made
+
     def daily(self) -> Table:
         """``base``'s rows (bots and staff left out as the parameters say) rolled up per member,
         UTC day (``day``, a date), kind and contribution type: ``n``
@@ -550,8 +557,8 @@ class Metrics:
         ``since``/``until`` range are whole days)."""
 
         def make() -> Table:
-            kept = self.engine.daily
-            if kept is not None and self.base(drop_people=False) is self.engine.table:
+            kept = self._refreshed(self.engine.daily)
+            if kept is not None:
                 # The refresh keeps the roll-up of every activity, per member and the member's
                 # flags: leaving bots and staff out of it leaves out the same rows.
                 return self.drop_people(kept).drop("is_bot", "is_staff")
@@ -1422,9 +1429,8 @@ class Metrics:
         """Issues and pull requests whose opening was read (``item_facts``), without those
         opened by bots or staff unless the parameters include them. When ``base`` is the
         refresh's table, the refresh's ``item_facts`` of it are read."""
-        b = self.base(drop_people=False)
-        kept = self.engine.items
-        facts = kept if kept is not None and b is self.engine.table else item_facts(b)
+        kept = self._refreshed(self.engine.items)
+        facts = kept if kept is not None else item_facts(self.base(drop_people=False))
         return self.drop_people(facts)
 
     def _item_arrays(self) -> dict[str, Any]:

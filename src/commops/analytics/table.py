@@ -196,25 +196,29 @@ def _typed(sql: str) -> str:
     return f"SELECT * REPLACE ({casts}) FROM ({sql})"
 
 
-def _write_daily(engine: Engine, con: Any) -> None:
-    """The daily roll-up (``daily``) of the file's activities, made anew."""
-    rows = engine.con.table("activities", database=WRITER)
-    con.execute(f"DROP TABLE IF EXISTS {WRITER}.daily")
-    con.execute(f"CREATE TABLE {WRITER}.daily AS {engine.con.compile(daily(rows, flags=True))}")
-
-
-def _items(engine: Engine, rows: Table) -> str:
-    """The SQL of the issues and pull requests (``item_facts``) of ``rows``."""
+def _derived(engine: Engine, name: str, rows: Table) -> str:
+    """The SQL of the file's table ``name`` made from the activities ``rows``: ``daily`` (the
+    roll-up, with the member flags) or ``items`` (``metrics.item_facts``)."""
     from commops.analytics.metrics import item_facts
 
-    return str(engine.con.compile(item_facts(rows)))
+    made = daily(rows, flags=True) if name == "daily" else item_facts(rows)
+    return str(engine.con.compile(made))
 
 
-def _write_items(engine: Engine, con: Any) -> None:
-    """The issues and pull requests (``item_facts``) of the file's activities, made anew."""
+def _write_derived(engine: Engine, con: Any, name: str) -> None:
+    """The file's table ``name`` (``_derived``) made anew from all its activities."""
     rows = engine.con.table("activities", database=WRITER)
-    con.execute(f"DROP TABLE IF EXISTS {WRITER}.items")
-    con.execute(f"CREATE TABLE {WRITER}.items AS {_items(engine, rows)}")
+    con.execute(f"DROP TABLE IF EXISTS {WRITER}.{name}")
+    con.execute(f"CREATE TABLE {WRITER}.{name} AS {_derived(engine, name, rows)}")
+
+
+def _remake(engine: Engine, con: Any, name: str, key: str, touched: str) -> None:
+    """The rows of the file's table ``name`` whose ``key`` is in the table ``touched`` made
+    again from the activities with that key (each of its rows depends on those only)."""
+    rows = engine.con.table("activities", database=WRITER)
+    keys = engine.con.table(touched)
+    con.execute(f"DELETE FROM {WRITER}.{name} WHERE {key} IN (SELECT {key} FROM {touched})")
+    con.execute(f"INSERT INTO {WRITER}.{name} {_derived(engine, name, rows.semi_join(keys, key))}")
 
 
 def _write_people_and_meta(con: Any, sources: dict[str, Any]) -> None:
@@ -231,8 +235,8 @@ def _build(engine: Engine, con: Any, sources: dict[str, Any]) -> TableStats:
     for column, values in zip(ENUMS, enum_values(con, sql, ENUMS), strict=True):
         create_enum(con, f'{WRITER}."{column}_t"', values)
     con.execute(f"CREATE TABLE {WRITER}.activities AS {_typed(sql)}")
-    _write_daily(engine, con)
-    _write_items(engine, con)
+    _write_derived(engine, con, "daily")
+    _write_derived(engine, con, "items")
     _write_people_and_meta(con, sources)
     (n,) = con.execute(f"SELECT count(*) FROM {WRITER}.activities").fetchall()[0]
     return TableStats(built=True, inserted=int(n))
@@ -405,15 +409,7 @@ def _apply(engine: Engine, con: Any, plan: _Plan, sources: dict[str, Any]) -> Ta
         )
         (n,) = con.execute(f"INSERT INTO {WRITER}.activities {_typed(new_rows)}").fetchall()[0]
         stats.inserted = int(n)
-    rows = engine.con.table("activities", database=WRITER)
-    touched = engine.con.table(TOUCHED)
-    con.execute(f"DELETE FROM {WRITER}.daily WHERE member_id IN (SELECT member_id FROM {TOUCHED})")
-    again = daily(rows.semi_join(touched, "member_id"), flags=True)
-    con.execute(f"INSERT INTO {WRITER}.daily {engine.con.compile(again)}")
-    con.execute(f"DELETE FROM {WRITER}.items WHERE item IN (SELECT item FROM {TOUCHED_ITEMS})")
-    touched_items = engine.con.table(TOUCHED_ITEMS)
-    con.execute(
-        f"INSERT INTO {WRITER}.items {_items(engine, rows.semi_join(touched_items, 'item'))}"
-    )
+    _remake(engine, con, "daily", "member_id", TOUCHED)
+    _remake(engine, con, "items", "item", TOUCHED_ITEMS)
     _write_people_and_meta(con, sources)
     return stats
